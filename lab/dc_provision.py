@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Runs inside the lab's DC container: provisions the realm and the cast, idempotently.
+
+Reads JSON on stdin (realm, netbios, forwarder, admin_password, groups, users) so that no
+password ever appears in a process's argv.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+PRIVATE = "/var/lib/samba/private"
+
+
+def run(*argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def wait_port(port, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    sys.exit(f"dc_provision: port {port} not listening after {seconds}s")
+
+
+def provision(cfg):
+    if os.path.exists(f"{PRIVATE}/sam.ldb"):
+        return
+    for path in ("/etc/samba/smb.conf", "/etc/krb5.conf"):
+        if os.path.exists(path):
+            os.unlink(path)
+    # No --adminpass: samba picks a random one; the real one is set below from stdin.
+    run("samba-tool", "domain", "provision", "--use-rfc2307",
+        f"--realm={cfg['realm']}", f"--domain={cfg['netbios']}", "--server-role=dc",
+        "--dns-backend=SAMBA_INTERNAL", "--host-name=dc1",
+        f"--option=dns forwarder = {cfg['forwarder']}",
+        "--option=vfs objects = dfs_samba4 acl_xattr xattr_tdb")
+    run("cp", f"{PRIVATE}/krb5.conf", "/etc/krb5.conf")
+
+
+def ensure_running():
+    active = subprocess.run(["systemctl", "is-active", "samba-ad-dc"], capture_output=True,
+                            text=True).stdout.strip()
+    if active != "active":
+        run("systemctl", "unmask", "samba-ad-dc")
+        run("systemctl", "enable", "--now", "samba-ad-dc")
+    for port in (53, 88, 389):
+        wait_port(port)
+
+
+def cast(cfg):
+    import ldb
+    from samba.auth import system_session
+    from samba.param import LoadParm
+    from samba.samdb import SamDB
+
+    lp = LoadParm()
+    lp.load_default()
+    samdb = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+    base = samdb.domain_dn()
+
+    def find(name):
+        res = samdb.search(base, scope=ldb.SCOPE_SUBTREE,
+                           expression=f"(sAMAccountName={ldb.binary_encode(name)})",
+                           attrs=["member", "userPrincipalName"])
+        return res[0] if len(res) else None
+
+    samdb.setpassword("(sAMAccountName=Administrator)", cfg["admin_password"])
+    for group in cfg["groups"]:
+        if find(group) is None:
+            samdb.newgroup(group)
+    for user in cfg["users"]:
+        if find(user["name"]) is None:
+            samdb.newuser(user["name"], user["password"], useusernameascn=True)
+        else:
+            samdb.setpassword(f"(sAMAccountName={ldb.binary_encode(user['name'])})",
+                              user["password"])
+        entry = find(user["name"])
+        if str(entry.get("userPrincipalName", [b""])[0]) != user["upn"]:
+            msg = ldb.Message(entry.dn)
+            msg["userPrincipalName"] = ldb.MessageElement(
+                user["upn"], ldb.FLAG_MOD_REPLACE, "userPrincipalName")
+            samdb.modify(msg)
+        for group in user["groups"]:
+            members = {str(m).lower() for m in find(group).get("member", [])}
+            if str(entry.dn).lower() not in members:
+                samdb.add_remove_group_members(group, [user["name"]],
+                                               add_members_operation=True)
+
+
+def main():
+    cfg = json.load(sys.stdin)
+    provision(cfg)
+    ensure_running()
+    cast(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""The embedded lab: a Samba AD DC, realm-joinable Debian instances and a moto server.
+
+One definition serves `make lab`, every molecule scenario and the benchmarks. Everything it
+creates carries the label ``io.federated.ssm_runas.lab=<name>`` so that ``down`` removes
+exactly what ``up`` made. Base images are cached by a hash of their recipe and rebuilt only
+when the recipe changes.
+
+    lab.py up   [--name lab] [--instance debian12 ...] [--moto-port 5510] [--no-moto]
+    lab.py down [--name lab] [--images]
+    lab.py status [--name lab]
+    lab.py images [--distro debian12 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STATE_ROOT = Path(os.environ.get("SSM_RUNAS_LAB_STATE", REPO / ".lab"))
+CACHE_ROOT = Path(os.environ.get("SSM_RUNAS_CACHE", Path.home() / ".cache" / "ssm-runas"))
+LABEL = "io.federated.ssm_runas.lab"
+ROLE_LABEL = "io.federated.ssm_runas.role"
+DISTRO_LABEL = "io.federated.ssm_runas.distro"
+RECIPE_LABEL = "io.federated.ssm_runas.recipe"
+IMAGE_REPO = "localhost/ssm-runas"
+ULIMITS = ["--ulimit", "nofile=10000:10000", "--ulimit", "nproc=8192:8192"]
+
+REALM = "EXAMPLE.TEST"
+NETBIOS = "EXAMPLE"
+DOMAIN = REALM.lower()
+
+DISTROS = {
+    "debian12": {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"},
+    "debian13": {"suite": "trixie", "mirror": "http://deb.debian.org/debian"},
+}
+BASE_PACKAGES = "systemd,systemd-sysv,dbus,python3,sudo,iproute2,ca-certificates,procps"
+DC_PACKAGES = ("samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user"
+               " ldb-tools smbclient python3-samba")
+
+# The walkthrough's cast plus the identities the tests need. UPNs are what ADFS will emit.
+GROUPS = ["NetworkAdmins", "SysAdmins", "Help Desk"]
+USERS = [
+    {"name": "bob", "groups": ["NetworkAdmins"]},
+    {"name": "alice", "groups": ["SysAdmins"]},
+    {"name": "carol", "groups": []},
+    {"name": "dave", "groups": ["NetworkAdmins", "SysAdmins"]},
+    {"name": "erin", "groups": ["Help Desk"]},
+    # Seeded broken on purpose: a UPN suffix that is not the realm (the classic failure).
+    {"name": "mallory", "groups": ["NetworkAdmins"], "upn": "mallory@partner.test"},
+]
+
+
+def log(msg: str) -> None:
+    print(f"lab: {msg}", file=sys.stderr, flush=True)
+
+
+def podman(*args: str, check: bool = True, capture: bool = True, stdin: str | None = None,
+           timeout: int | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(REPO / "lab" / "containers.conf"))
+    proc = subprocess.run(["podman", *args], input=stdin, text=True, env=env, timeout=timeout,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None, check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"lab: podman {' '.join(args[:3])} ... failed ({proc.returncode}):\n"
+                         f"{proc.stderr or ''}{proc.stdout or ''}")
+    return proc
+
+
+# ---------------------------------------------------------------------------------------
+# images
+
+
+def recipe_hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def base_recipe(distro: str) -> str:
+    spec = DISTROS[distro]
+    return recipe_hash("base-v3", spec["suite"], spec["mirror"], BASE_PACKAGES,
+                       Path(__file__).with_name("rootfs-setup.sh").read_text())
+
+
+def image_exists(ref: str) -> bool:
+    return podman("image", "exists", ref, check=False).returncode == 0
+
+
+def base_image(distro: str) -> str:
+    """Return the cached systemd base image for distro, building it if its recipe changed."""
+    ref = f"{IMAGE_REPO}-base:{distro}-{base_recipe(distro)}"
+    if image_exists(ref):
+        return ref
+    spec = DISTROS[distro]
+    log(f"building {ref} with debootstrap (about a minute)")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"ssm-runas-{distro}-", dir=scratch_dir()) as tmp:
+        root = Path(tmp) / "rootfs"
+        subprocess.run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}",
+                        spec["suite"], str(root), spec["mirror"]], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["bash", str(Path(__file__).with_name("rootfs-setup.sh")), str(root),
+                        spec["suite"], spec["mirror"]], check=True)
+        tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."],
+                               stdout=subprocess.PIPE)
+        env = dict(os.environ, CONTAINERS_CONF=str(REPO / "lab" / "containers.conf"))
+        subprocess.run(["podman", "import", "--change", "CMD=/sbin/init",
+                        "--change", f"LABEL {RECIPE_LABEL}={base_recipe(distro)}",
+                        "-", ref], stdin=tar.stdout, check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        tar.wait()
+    prune_images(f"{IMAGE_REPO}-base", keep=ref, prefix=f"{distro}-")
+    log(f"built {ref} in {time.monotonic() - started:.0f}s")
+    return ref
+
+
+def dc_image() -> str:
+    base = base_image("debian12")
+    ref = f"{IMAGE_REPO}-dc:{recipe_hash('dc-v2', base, DC_PACKAGES)}"
+    if image_exists(ref):
+        return ref
+    log(f"building {ref} (samba packages)")
+    builder = "ssm-runas-dc-build"
+    podman("rm", "-f", builder, check=False)
+    # No systemd while installing: nothing starts, so smbd/nmbd/winbind can be masked before
+    # they ever run (stopping winbind hangs for 90 s in a container).
+    script = (
+        "set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq;"
+        f" apt-get install -y -qq --no-install-recommends {DC_PACKAGES} >/dev/null;"
+        " systemctl mask smbd nmbd winbind samba-ad-dc >/dev/null 2>&1;"
+        " rm -f /etc/samba/smb.conf /etc/krb5.conf; apt-get clean"
+    )
+    podman("run", "--name", builder, *ULIMITS, "--label", f"{LABEL}=build", base,
+           "bash", "-c", script, timeout=900)
+    podman("commit", "--change", "CMD=/sbin/init", builder, ref)
+    podman("rm", "-f", builder)
+    prune_images(f"{IMAGE_REPO}-dc", keep=ref)
+    return ref
+
+
+def prune_images(repo: str, keep: str, prefix: str = "") -> None:
+    """Remove older builds of the same recipe family (not the base images of other distros)."""
+    out = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repo, check=False).stdout
+    for ref in out.split():
+        tag = ref.rsplit(":", 1)[-1]
+        if ref != keep and tag.startswith(prefix):
+            podman("rmi", "-f", ref, check=False)
+
+
+def scratch_dir() -> str:
+    path = CACHE_ROOT / "build"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------
+# lab state
+
+
+class Lab:
+    def __init__(self, name: str):
+        if not name or not all(c in string.ascii_lowercase + string.digits + "-" for c in name):
+            raise SystemExit(f"lab: --name {name!r}: use lower-case letters, digits and '-'")
+        self.name = name
+        self.state = STATE_ROOT / name
+        self.prefix = f"ssm-runas-{name}"
+        self.network = f"{self.prefix}-net"
+        self.subnet = subnet_for(name)
+        net = ipaddress.ip_network(self.subnet)
+        self.gateway = str(net.network_address + 1)
+        self.dc_ip = str(net.network_address + 10)
+        self.dc_name = f"{self.prefix}-dc"
+
+    # secrets -----------------------------------------------------------------------------
+    @property
+    def secrets_file(self) -> Path:
+        return self.state / "secrets.json"
+
+    def secrets(self) -> dict:
+        if self.secrets_file.exists():
+            return json.loads(self.secrets_file.read_text())
+        self.state.mkdir(parents=True, exist_ok=True)
+        data = {"admin_password": password(), "users": {u["name"]: password() for u in USERS}}
+        fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2)
+        return data
+
+    # containers --------------------------------------------------------------------------
+    def labels(self, role: str, distro: str = "") -> list[str]:
+        out = ["--label", f"{LABEL}={self.name}", "--label", f"{ROLE_LABEL}={role}"]
+        if distro:
+            out += ["--label", f"{DISTRO_LABEL}={distro}"]
+        return out
+
+    def ensure_network(self) -> None:
+        if podman("network", "exists", self.network, check=False).returncode == 0:
+            return
+        podman("network", "create", "--subnet", self.subnet, "--gateway", self.gateway,
+               "--label", f"{LABEL}={self.name}", self.network)
+
+    def running(self, container: str, image: str | None = None) -> bool:
+        """True when container runs (and, if given, runs image: a new recipe replaces it)."""
+        out = podman("inspect", "--format", "{{.State.Running}} {{.ImageName}}", container,
+                     check=False)
+        if out.returncode != 0:
+            return False
+        state, _, current = out.stdout.strip().partition(" ")
+        return state == "true" and (image is None or current == image)
+
+    def run_systemd(self, container: str, image: str, hostname: str, role: str, distro: str,
+                    extra: list[str]) -> None:
+        if self.running(container, image):
+            return
+        podman("rm", "-f", container, check=False)
+        podman("run", "-d", "--name", container, "--hostname", hostname,
+               "--network", self.network, "--systemd=always", *ULIMITS,
+               "--cap-add", "SYS_ADMIN,NET_ADMIN,AUDIT_WRITE",
+               *self.labels(role, distro), *extra, image, "/sbin/init")
+        wait_for(lambda: podman("exec", container, "systemctl", "is-system-running",
+                                check=False).stdout.strip() in ("running", "degraded"),
+                 f"systemd in {container}", 90)
+
+    def up_dc(self) -> None:
+        image = dc_image()
+        fresh = not self.running(self.dc_name, image)
+        self.run_systemd(self.dc_name, image, f"dc1.{DOMAIN}", "dc", "debian12",
+                         ["--ip", self.dc_ip, "--dns", "127.0.0.1",
+                          "--dns-search", DOMAIN])
+        secret = self.secrets()
+        payload = json.dumps({
+            "realm": REALM, "netbios": NETBIOS, "forwarder": host_resolver(),
+            "admin_password": secret["admin_password"], "groups": GROUPS,
+            "users": [dict(u, password=secret["users"][u["name"]],
+                           upn=u.get("upn", f"{u['name']}@{DOMAIN}")) for u in USERS],
+        })
+        if fresh:
+            log(f"provisioning {REALM} on {self.dc_name}")
+        # Passwords travel on stdin, never in argv.
+        podman("cp", str(Path(__file__).with_name("dc_provision.py")),
+               f"{self.dc_name}:/usr/local/sbin/dc_provision.py")
+        podman("exec", "-i", self.dc_name, "python3", "/usr/local/sbin/dc_provision.py",
+               stdin=payload, timeout=300)
+
+    def up_instance(self, index: int, distro: str) -> str:
+        container = f"{self.prefix}-i{index}"
+        apt_cache = CACHE_ROOT / "apt" / distro
+        apt_cache.mkdir(parents=True, exist_ok=True)
+        (apt_cache / "partial").mkdir(exist_ok=True)
+        self.run_systemd(container, base_image(distro), f"i{index}-{self.name}.{DOMAIN}",
+                         "instance", distro,
+                         ["--dns", self.dc_ip, "--dns-search", DOMAIN,
+                          "-v", f"{apt_cache}:/var/cache/apt/archives:z"])
+        return container
+
+    def containers(self) -> list[dict]:
+        out = podman("ps", "-a", "--filter", f"label={LABEL}={self.name}",
+                     "--format", "json").stdout
+        return json.loads(out or "[]")
+
+    # moto --------------------------------------------------------------------------------
+    @property
+    def moto_pidfile(self) -> Path:
+        return self.state / "moto.pid"
+
+    def up_moto(self, port: int) -> None:
+        if port_open("127.0.0.1", port):
+            if self.moto_pidfile.exists():
+                return
+            raise SystemExit(f"lab: 127.0.0.1:{port} is taken by something that is not this "
+                             f"lab's moto; choose another with --moto-port")
+        moto = Path(sys.executable).with_name("moto_server")
+        if not moto.exists():
+            raise SystemExit(f"lab: {moto} not found: run `make setup` first")
+        self.state.mkdir(parents=True, exist_ok=True)
+        logfile = open(self.state / "moto.log", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=logfile, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.moto_pidfile.write_text(f"{proc.pid} {port}\n")
+        wait_for(lambda: port_open("127.0.0.1", port), "moto server", 30)
+
+    def down_moto(self) -> None:
+        if not self.moto_pidfile.exists():
+            return
+        pid = int(self.moto_pidfile.read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        self.moto_pidfile.unlink()
+
+    def write_facts(self, instances: list[str], moto_port: int | None) -> dict:
+        facts = {
+            "name": self.name, "realm": REALM, "domain": DOMAIN, "dc_ip": self.dc_ip,
+            "dc_container": self.dc_name, "network": self.network, "subnet": self.subnet,
+            "instances": instances,
+            "aws_endpoint_url": f"http://127.0.0.1:{moto_port}" if moto_port else None,
+            "secrets_file": str(self.secrets_file),
+        }
+        (self.state / "lab.json").write_text(json.dumps(facts, indent=2) + "\n")
+        return facts
+
+
+def subnet_for(name: str) -> str:
+    """A /24 per lab name, stable across runs, inside 10.89.128.0/17 (podman's own range)."""
+    if name == "lab":
+        return "10.89.200.0/24"
+    octet = 128 + int(hashlib.sha256(name.encode()).hexdigest(), 16) % 120
+    return f"10.89.{octet}.0/24"
+
+
+def password() -> str:
+    # AD complexity: upper, lower, digit and symbol; no characters that need shell quoting.
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(20))
+    return f"Lab-{core}-9x"
+
+
+def host_resolver() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/resolv.conf").read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "nameserver" and not parts[1].startswith("127."):
+                return parts[1]
+    return "1.1.1.1"
+
+
+def port_open(host: str, port: int) -> bool:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for(predicate, what: str, seconds: int) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"lab: {what} not ready after {seconds}s")
+
+
+def moto_alive(url: str) -> bool:
+    with contextlib.suppress(OSError):
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# commands
+
+
+def cmd_up(args) -> None:
+    started = time.monotonic()
+    lab = Lab(args.name)
+    distros = args.instance or ["debian12"]
+    for distro in distros:
+        if distro not in DISTROS:
+            raise SystemExit(f"lab: --instance {distro!r}: choose from {', '.join(DISTROS)}")
+    lab.secrets()
+    instances: list[str] = []
+    if not args.aws_only:
+        lab.ensure_network()
+        lab.up_dc()
+        instances = [lab.up_instance(i + 1, d) for i, d in enumerate(distros)]
+        # Instances beyond the requested count (from an earlier, larger lab) are removed.
+        wanted = set(instances) | {lab.dc_name}
+        for c in lab.containers():
+            name = c["Names"][0]
+            if name not in wanted:
+                podman("rm", "-f", name, check=False)
+    if not args.no_moto:
+        lab.up_moto(args.moto_port)
+    facts = lab.write_facts(instances, None if args.no_moto else args.moto_port)
+    log(f"lab {args.name!r} up in {time.monotonic() - started:.0f}s: DC {lab.dc_ip}, "
+        f"instances {', '.join(instances)}"
+        + (f", AWS endpoint {facts['aws_endpoint_url']}" if facts["aws_endpoint_url"] else ""))
+
+
+def cmd_down(args) -> None:
+    lab = Lab(args.name)
+    lab.down_moto()
+    ids = podman("ps", "-aq", "--filter", f"label={LABEL}={args.name}").stdout.split()
+    if ids:
+        podman("rm", "-f", "-t", "2", *ids)
+    nets = podman("network", "ls", "-q", "--filter", f"label={LABEL}={args.name}").stdout.split()
+    for net in nets:
+        podman("network", "rm", "-f", net, check=False)
+    if args.images:
+        for repo in (f"{IMAGE_REPO}-dc",):
+            out = podman("images", "-q", repo, check=False).stdout.split()
+            for ref in set(out):
+                podman("rmi", "-f", ref, check=False)
+    if lab.state.exists():
+        for child in ("lab.json", "moto.log"):
+            with contextlib.suppress(FileNotFoundError):
+                (lab.state / child).unlink()
+        if args.forget_secrets:
+            shutil.rmtree(lab.state)
+    log(f"lab {args.name!r} down")
+
+
+def cmd_status(args) -> None:
+    lab = Lab(args.name)
+    for c in lab.containers():
+        print(f"{c['Names'][0]:32} {c['State']:10} {c.get('Labels', {}).get(ROLE_LABEL, '')}")
+    if lab.moto_pidfile.exists():
+        pid, port = lab.moto_pidfile.read_text().split()
+        alive = moto_alive(f"http://127.0.0.1:{port}")
+        print(f"{'moto_server':32} {'running' if alive else 'dead':10} 127.0.0.1:{port}")
+
+
+def cmd_images(args) -> None:
+    for distro in args.distro or list(DISTROS):
+        print(base_image(distro))
+    print(dc_image())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="bring the lab up (reuses what runs)")
+    p_up.add_argument("--name", default="lab")
+    p_up.add_argument("--instance", action="append", metavar="DISTRO",
+                      help="one per instance container (default: one debian12)")
+    p_up.add_argument("--moto-port", type=int, default=int(os.environ.get("LAB_MOTO_PORT", 5510)))
+    p_up.add_argument("--no-moto", action="store_true")
+    p_up.add_argument("--aws-only", action="store_true", help="only the moto server")
+    p_up.set_defaults(func=cmd_up)
+    p_down = sub.add_parser("down", help="remove what the lab created")
+    p_down.add_argument("--name", default="lab")
+    p_down.add_argument("--images", action="store_true", help="also the DC image")
+    p_down.add_argument("--forget-secrets", action="store_true")
+    p_down.set_defaults(func=cmd_down)
+    p_status = sub.add_parser("status")
+    p_status.add_argument("--name", default="lab")
+    p_status.set_defaults(func=cmd_status)
+    p_images = sub.add_parser("images", help="build (or reuse) the cached images")
+    p_images.add_argument("--distro", action="append")
+    p_images.set_defaults(func=cmd_images)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
