@@ -1,0 +1,19 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+import lab_hosts  # noqa: E402
+
+
+@pytest.fixture(scope="session", params=[h.backend.name for h in lab_hosts.hosts()])
+def host(request):
+    import testinfra
+
+    return testinfra.get_host(f"podman://{request.param}")
+
+
+@pytest.fixture(scope="session")
+def lab():
+    return lab_hosts.lab_facts()
