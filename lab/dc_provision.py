@@ -12,6 +12,12 @@ import subprocess
 import sys
 import time
 
+# Only inside the DC container (python3-samba); this file never runs on the controller.
+import ldb
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.samdb import SamDB
+
 PRIVATE = "/var/lib/samba/private"
 
 
@@ -37,17 +43,26 @@ def provision(cfg):
         if os.path.exists(path):
             os.unlink(path)
     # No --adminpass: samba picks a random one; the real one is set below from stdin.
-    run("samba-tool", "domain", "provision", "--use-rfc2307",
-        f"--realm={cfg['realm']}", f"--domain={cfg['netbios']}", "--server-role=dc",
-        "--dns-backend=SAMBA_INTERNAL", "--host-name=dc1",
+    run(
+        "samba-tool",
+        "domain",
+        "provision",
+        "--use-rfc2307",
+        f"--realm={cfg['realm']}",
+        f"--domain={cfg['netbios']}",
+        "--server-role=dc",
+        "--dns-backend=SAMBA_INTERNAL",
+        "--host-name=dc1",
         f"--option=dns forwarder = {cfg['forwarder']}",
-        "--option=vfs objects = dfs_samba4 acl_xattr xattr_tdb")
+        "--option=vfs objects = dfs_samba4 acl_xattr xattr_tdb",
+    )
     run("cp", f"{PRIVATE}/krb5.conf", "/etc/krb5.conf")
 
 
 def ensure_running():
-    active = subprocess.run(["systemctl", "is-active", "samba-ad-dc"], capture_output=True,
-                            text=True).stdout.strip()
+    active = subprocess.run(
+        ["systemctl", "is-active", "samba-ad-dc"], check=False, capture_output=True, text=True
+    ).stdout.strip()
     if active != "active":
         run("systemctl", "unmask", "samba-ad-dc")
         run("systemctl", "enable", "--now", "samba-ad-dc")
@@ -56,20 +71,18 @@ def ensure_running():
 
 
 def cast(cfg):
-    import ldb
-    from samba.auth import system_session
-    from samba.param import LoadParm
-    from samba.samdb import SamDB
-
     lp = LoadParm()
     lp.load_default()
     samdb = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
     base = samdb.domain_dn()
 
     def find(name):
-        res = samdb.search(base, scope=ldb.SCOPE_SUBTREE,
-                           expression=f"(sAMAccountName={ldb.binary_encode(name)})",
-                           attrs=["member", "userPrincipalName"])
+        res = samdb.search(
+            base,
+            scope=ldb.SCOPE_SUBTREE,
+            expression=f"(sAMAccountName={ldb.binary_encode(name)})",
+            attrs=["member", "userPrincipalName"],
+        )
         return res[0] if len(res) else None
 
     samdb.setpassword("(sAMAccountName=Administrator)", cfg["admin_password"])
@@ -80,19 +93,20 @@ def cast(cfg):
         if find(user["name"]) is None:
             samdb.newuser(user["name"], user["password"], useusernameascn=True)
         else:
-            samdb.setpassword(f"(sAMAccountName={ldb.binary_encode(user['name'])})",
-                              user["password"])
+            samdb.setpassword(
+                f"(sAMAccountName={ldb.binary_encode(user['name'])})", user["password"]
+            )
         entry = find(user["name"])
         if str(entry.get("userPrincipalName", [b""])[0]) != user["upn"]:
             msg = ldb.Message(entry.dn)
             msg["userPrincipalName"] = ldb.MessageElement(
-                user["upn"], ldb.FLAG_MOD_REPLACE, "userPrincipalName")
+                user["upn"], ldb.FLAG_MOD_REPLACE, "userPrincipalName"
+            )
             samdb.modify(msg)
         for group in user["groups"]:
             members = {str(m).lower() for m in find(group).get("member", [])}
             if str(entry.dn).lower() not in members:
-                samdb.add_remove_group_members(group, [user["name"]],
-                                               add_members_operation=True)
+                samdb.add_remove_group_members(group, [user["name"]], add_members_operation=True)
 
 
 def main():

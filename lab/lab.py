@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,8 +50,10 @@ DISTROS = {
     "debian13": {"suite": "trixie", "mirror": "http://deb.debian.org/debian"},
 }
 BASE_PACKAGES = "systemd,systemd-sysv,dbus,python3,sudo,iproute2,ca-certificates,procps"
-DC_PACKAGES = ("samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user"
-               " ldb-tools smbclient python3-samba")
+DC_PACKAGES = (
+    "samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user"
+    " ldb-tools smbclient python3-samba"
+)
 
 # The walkthrough's cast plus the identities the tests need. UPNs are what ADFS will emit.
 GROUPS = ["NetworkAdmins", "SysAdmins", "Help Desk"]
@@ -71,16 +72,30 @@ def log(msg: str) -> None:
     print(f"lab: {msg}", file=sys.stderr, flush=True)
 
 
-def podman(*args: str, check: bool = True, capture: bool = True, stdin: str | None = None,
-           timeout: int | None = None) -> subprocess.CompletedProcess:
+def podman(
+    *args: str,
+    check: bool = True,
+    capture: bool = True,
+    stdin: str | None = None,
+    timeout: int | None = None,
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.setdefault("CONTAINERS_CONF", str(REPO / "lab" / "containers.conf"))
-    proc = subprocess.run(["podman", *args], input=stdin, text=True, env=env, timeout=timeout,
-                          stdout=subprocess.PIPE if capture else None,
-                          stderr=subprocess.PIPE if capture else None, check=False)
+    proc = subprocess.run(
+        ["podman", *args],
+        input=stdin,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE if capture else None,
+        check=False,
+    )
     if check and proc.returncode != 0:
-        raise SystemExit(f"lab: podman {' '.join(args[:3])} ... failed ({proc.returncode}):\n"
-                         f"{proc.stderr or ''}{proc.stdout or ''}")
+        raise SystemExit(
+            f"lab: podman {' '.join(args[:3])} ... failed ({proc.returncode}):\n"
+            f"{proc.stderr or ''}{proc.stdout or ''}"
+        )
     return proc
 
 
@@ -98,8 +113,13 @@ def recipe_hash(*parts: str) -> str:
 
 def base_recipe(distro: str) -> str:
     spec = DISTROS[distro]
-    return recipe_hash("base-v3", spec["suite"], spec["mirror"], BASE_PACKAGES,
-                       Path(__file__).with_name("rootfs-setup.sh").read_text())
+    return recipe_hash(
+        "base-v3",
+        spec["suite"],
+        spec["mirror"],
+        BASE_PACKAGES,
+        Path(__file__).with_name("rootfs-setup.sh").read_text(),
+    )
 
 
 def image_exists(ref: str) -> bool:
@@ -116,18 +136,48 @@ def base_image(distro: str) -> str:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"ssm-runas-{distro}-", dir=scratch_dir()) as tmp:
         root = Path(tmp) / "rootfs"
-        subprocess.run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}",
-                        spec["suite"], str(root), spec["mirror"]], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["bash", str(Path(__file__).with_name("rootfs-setup.sh")), str(root),
-                        spec["suite"], spec["mirror"]], check=True)
-        tar = subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."],
-                               stdout=subprocess.PIPE)
+        subprocess.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={BASE_PACKAGES}",
+                spec["suite"],
+                str(root),
+                spec["mirror"],
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                "bash",
+                str(Path(__file__).with_name("rootfs-setup.sh")),
+                str(root),
+                spec["suite"],
+                spec["mirror"],
+            ],
+            check=True,
+        )
+        tar = subprocess.Popen(
+            ["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE
+        )
         env = dict(os.environ, CONTAINERS_CONF=str(REPO / "lab" / "containers.conf"))
-        subprocess.run(["podman", "import", "--change", "CMD=/sbin/init",
-                        "--change", f"LABEL {RECIPE_LABEL}={base_recipe(distro)}",
-                        "-", ref], stdin=tar.stdout, check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "podman",
+                "import",
+                "--change",
+                "CMD=/sbin/init",
+                "--change",
+                f"LABEL {RECIPE_LABEL}={base_recipe(distro)}",
+                "-",
+                ref,
+            ],
+            stdin=tar.stdout,
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         tar.wait()
     prune_images(f"{IMAGE_REPO}-base", keep=ref, prefix=f"{distro}-")
     log(f"built {ref} in {time.monotonic() - started:.0f}s")
@@ -150,8 +200,19 @@ def dc_image() -> str:
         " systemctl mask smbd nmbd winbind samba-ad-dc >/dev/null 2>&1;"
         " rm -f /etc/samba/smb.conf /etc/krb5.conf; apt-get clean"
     )
-    podman("run", "--name", builder, *ULIMITS, "--label", f"{LABEL}=build", base,
-           "bash", "-c", script, timeout=900)
+    podman(
+        "run",
+        "--name",
+        builder,
+        *ULIMITS,
+        "--label",
+        f"{LABEL}=build",
+        base,
+        "bash",
+        "-c",
+        script,
+        timeout=900,
+    )
     podman("commit", "--change", "CMD=/sbin/init", builder, ref)
     podman("rm", "-f", builder)
     prune_images(f"{IMAGE_REPO}-dc", keep=ref)
@@ -216,66 +277,136 @@ class Lab:
     def ensure_network(self) -> None:
         if podman("network", "exists", self.network, check=False).returncode == 0:
             return
-        podman("network", "create", "--subnet", self.subnet, "--gateway", self.gateway,
-               "--label", f"{LABEL}={self.name}", self.network)
+        podman(
+            "network",
+            "create",
+            "--subnet",
+            self.subnet,
+            "--gateway",
+            self.gateway,
+            "--label",
+            f"{LABEL}={self.name}",
+            self.network,
+        )
 
     def running(self, container: str, image: str | None = None) -> bool:
         """True when container runs (and, if given, runs image: a new recipe replaces it)."""
-        out = podman("inspect", "--format", "{{.State.Running}} {{.ImageName}}", container,
-                     check=False)
+        out = podman(
+            "inspect", "--format", "{{.State.Running}} {{.ImageName}}", container, check=False
+        )
         if out.returncode != 0:
             return False
         state, _, current = out.stdout.strip().partition(" ")
         return state == "true" and (image is None or current == image)
 
-    def run_systemd(self, container: str, image: str, hostname: str, role: str, distro: str,
-                    extra: list[str]) -> None:
+    def run_systemd(
+        self, container: str, image: str, *, hostname: str, role: str, distro: str, extra: list[str]
+    ) -> None:
         if self.running(container, image):
             return
         podman("rm", "-f", container, check=False)
-        podman("run", "-d", "--name", container, "--hostname", hostname,
-               "--network", self.network, "--systemd=always", *ULIMITS,
-               "--cap-add", "SYS_ADMIN,NET_ADMIN,AUDIT_WRITE",
-               *self.labels(role, distro), *extra, image, "/sbin/init")
-        wait_for(lambda: podman("exec", container, "systemctl", "is-system-running",
-                                check=False).stdout.strip() in ("running", "degraded"),
-                 f"systemd in {container}", 90)
+        podman(
+            "run",
+            "-d",
+            "--name",
+            container,
+            "--hostname",
+            hostname,
+            "--network",
+            self.network,
+            "--systemd=always",
+            *ULIMITS,
+            "--cap-add",
+            "SYS_ADMIN,NET_ADMIN,AUDIT_WRITE",
+            *self.labels(role, distro),
+            *extra,
+            image,
+            "/sbin/init",
+        )
+        wait_for(
+            lambda: (
+                podman(
+                    "exec", container, "systemctl", "is-system-running", check=False
+                ).stdout.strip()
+                in ("running", "degraded")
+            ),
+            f"systemd in {container}",
+            90,
+        )
 
     def up_dc(self) -> None:
         image = dc_image()
         fresh = not self.running(self.dc_name, image)
-        self.run_systemd(self.dc_name, image, f"dc1.{DOMAIN}", "dc", "debian12",
-                         ["--ip", self.dc_ip, "--dns", "127.0.0.1",
-                          "--dns-search", DOMAIN])
+        self.run_systemd(
+            self.dc_name,
+            image,
+            hostname=f"dc1.{DOMAIN}",
+            role="dc",
+            distro="debian12",
+            extra=["--ip", self.dc_ip, "--dns", "127.0.0.1", "--dns-search", DOMAIN],
+        )
         secret = self.secrets()
-        payload = json.dumps({
-            "realm": REALM, "netbios": NETBIOS, "forwarder": host_resolver(),
-            "admin_password": secret["admin_password"], "groups": GROUPS,
-            "users": [dict(u, password=secret["users"][u["name"]],
-                           upn=u.get("upn", f"{u['name']}@{DOMAIN}")) for u in USERS],
-        })
+        payload = json.dumps(
+            {
+                "realm": REALM,
+                "netbios": NETBIOS,
+                "forwarder": host_resolver(),
+                "admin_password": secret["admin_password"],
+                "groups": GROUPS,
+                "users": [
+                    dict(
+                        u,
+                        password=secret["users"][u["name"]],
+                        upn=u.get("upn", f"{u['name']}@{DOMAIN}"),
+                    )
+                    for u in USERS
+                ],
+            }
+        )
         if fresh:
             log(f"provisioning {REALM} on {self.dc_name}")
         # Passwords travel on stdin, never in argv.
-        podman("cp", str(Path(__file__).with_name("dc_provision.py")),
-               f"{self.dc_name}:/usr/local/sbin/dc_provision.py")
-        podman("exec", "-i", self.dc_name, "python3", "/usr/local/sbin/dc_provision.py",
-               stdin=payload, timeout=300)
+        podman(
+            "cp",
+            str(Path(__file__).with_name("dc_provision.py")),
+            f"{self.dc_name}:/usr/local/sbin/dc_provision.py",
+        )
+        podman(
+            "exec",
+            "-i",
+            self.dc_name,
+            "python3",
+            "/usr/local/sbin/dc_provision.py",
+            stdin=payload,
+            timeout=300,
+        )
 
     def up_instance(self, index: int, distro: str) -> str:
         container = f"{self.prefix}-i{index}"
         apt_cache = CACHE_ROOT / "apt" / distro
         apt_cache.mkdir(parents=True, exist_ok=True)
         (apt_cache / "partial").mkdir(exist_ok=True)
-        self.run_systemd(container, base_image(distro), f"i{index}-{self.name}.{DOMAIN}",
-                         "instance", distro,
-                         ["--dns", self.dc_ip, "--dns-search", DOMAIN,
-                          "-v", f"{apt_cache}:/var/cache/apt/archives:z"])
+        self.run_systemd(
+            container,
+            base_image(distro),
+            hostname=f"i{index}-{self.name}.{DOMAIN}",
+            role="instance",
+            distro=distro,
+            extra=[
+                "--dns",
+                self.dc_ip,
+                "--dns-search",
+                DOMAIN,
+                "-v",
+                f"{apt_cache}:/var/cache/apt/archives:z",
+            ],
+        )
         return container
 
     def containers(self) -> list[dict]:
-        out = podman("ps", "-a", "--filter", f"label={LABEL}={self.name}",
-                     "--format", "json").stdout
+        out = podman(
+            "ps", "-a", "--filter", f"label={LABEL}={self.name}", "--format", "json"
+        ).stdout
         return json.loads(out or "[]")
 
     # moto --------------------------------------------------------------------------------
@@ -287,16 +418,21 @@ class Lab:
         if port_open("127.0.0.1", port):
             if self.moto_pidfile.exists():
                 return
-            raise SystemExit(f"lab: 127.0.0.1:{port} is taken by something that is not this "
-                             f"lab's moto; choose another with --moto-port")
+            raise SystemExit(
+                f"lab: 127.0.0.1:{port} is taken by something that is not this "
+                f"lab's moto; choose another with --moto-port"
+            )
         moto = Path(sys.executable).with_name("moto_server")
         if not moto.exists():
             raise SystemExit(f"lab: {moto} not found: run `make setup` first")
         self.state.mkdir(parents=True, exist_ok=True)
         logfile = open(self.state / "moto.log", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=logfile, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(moto), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.moto_pidfile.write_text(f"{proc.pid} {port}\n")
         wait_for(lambda: port_open("127.0.0.1", port), "moto server", 30)
 
@@ -310,8 +446,13 @@ class Lab:
 
     def write_facts(self, instances: list[str], moto_port: int | None) -> dict:
         facts = {
-            "name": self.name, "realm": REALM, "domain": DOMAIN, "dc_ip": self.dc_ip,
-            "dc_container": self.dc_name, "network": self.network, "subnet": self.subnet,
+            "name": self.name,
+            "realm": REALM,
+            "domain": DOMAIN,
+            "dc_ip": self.dc_ip,
+            "dc_container": self.dc_name,
+            "network": self.network,
+            "subnet": self.subnet,
             "instances": instances,
             "aws_endpoint_url": f"http://127.0.0.1:{moto_port}" if moto_port else None,
             "secrets_file": str(self.secrets_file),
@@ -359,13 +500,6 @@ def wait_for(predicate, what: str, seconds: int) -> None:
     raise SystemExit(f"lab: {what} not ready after {seconds}s")
 
 
-def moto_alive(url: str) -> bool:
-    with contextlib.suppress(OSError):
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-            return True
-    return False
-
-
 # ---------------------------------------------------------------------------------------
 # commands
 
@@ -392,9 +526,11 @@ def cmd_up(args) -> None:
     if not args.no_moto:
         lab.up_moto(args.moto_port)
     facts = lab.write_facts(instances, None if args.no_moto else args.moto_port)
-    log(f"lab {args.name!r} up in {time.monotonic() - started:.0f}s: DC {lab.dc_ip}, "
+    log(
+        f"lab {args.name!r} up in {time.monotonic() - started:.0f}s: DC {lab.dc_ip}, "
         f"instances {', '.join(instances)}"
-        + (f", AWS endpoint {facts['aws_endpoint_url']}" if facts["aws_endpoint_url"] else ""))
+        + (f", AWS endpoint {facts['aws_endpoint_url']}" if facts["aws_endpoint_url"] else "")
+    )
 
 
 def cmd_down(args) -> None:
@@ -425,8 +561,8 @@ def cmd_status(args) -> None:
     for c in lab.containers():
         print(f"{c['Names'][0]:32} {c['State']:10} {c.get('Labels', {}).get(ROLE_LABEL, '')}")
     if lab.moto_pidfile.exists():
-        pid, port = lab.moto_pidfile.read_text().split()
-        alive = moto_alive(f"http://127.0.0.1:{port}")
+        _pid, port = lab.moto_pidfile.read_text().split()
+        alive = port_open("127.0.0.1", int(port))
         print(f"{'moto_server':32} {'running' if alive else 'dead':10} 127.0.0.1:{port}")
 
 
@@ -441,9 +577,13 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="bring the lab up (reuses what runs)")
     p_up.add_argument("--name", default="lab")
-    p_up.add_argument("--instance", action="append", metavar="DISTRO",
-                      help="one per instance container (default: one debian12)")
-    p_up.add_argument("--moto-port", type=int, default=int(os.environ.get("LAB_MOTO_PORT", 5510)))
+    p_up.add_argument(
+        "--instance",
+        action="append",
+        metavar="DISTRO",
+        help="one per instance container (default: one debian12)",
+    )
+    p_up.add_argument("--moto-port", type=int, default=int(os.environ.get("LAB_MOTO_PORT", "5510")))
     p_up.add_argument("--no-moto", action="store_true")
     p_up.add_argument("--aws-only", action="store_true", help="only the moto server")
     p_up.set_defaults(func=cmd_up)

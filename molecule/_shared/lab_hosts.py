@@ -16,7 +16,9 @@ def inventory() -> dict:
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     out = subprocess.run(
         ["ansible-inventory", "--list", "-i", str(scenario / "inventory")],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out)
 

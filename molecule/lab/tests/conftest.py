@@ -2,15 +2,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import testinfra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
-import lab_hosts  # noqa: E402
+import lab_hosts
 
 
 @pytest.fixture(scope="session", params=[h.backend.name for h in lab_hosts.hosts()])
 def host(request):
-    import testinfra
-
     return testinfra.get_host(f"podman://{request.param}")
 
 
