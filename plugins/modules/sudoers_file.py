@@ -1,0 +1,351 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: sudoers_file
+short_description: One sudoers drop-in file with sudo rules for AD groups
+version_added: 0.1.0
+description:
+  - Renders command aliases and rules per AD group into one file in C(/etc/sudoers.d),
+    resolving command names to the absolute path that exists on the host.
+  - Every input is checked before anything is written; values that could inject sudoers
+    syntax are rejected with a message naming the option and the value.
+  - The candidate is checked with C(visudo -cf) in a temporary file in the same directory and
+    then renamed over the old file, mode C(0440), owner C(root:root), only when the content,
+    mode or owner differ. After the rename the whole policy is checked with C(visudo -c); if
+    it was valid before and is not now (for example an alias name already defined in another
+    file), the old file is put back and the module fails.
+  - C(/etc/sudoers) itself is never touched.
+author:
+  - federated.ssm_runas maintainers
+options:
+  state:
+    description:
+      - V(present) writes the file, V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  path:
+    description:
+      - The sudoers drop-in file. Its name may not contain C(.) or end in C(~) in
+        C(/etc/sudoers.d), because sudo skips such files there.
+    type: path
+    default: /etc/sudoers.d/ssm-runas
+  domain:
+    description:
+      - AD domain appended to group names as C(%group@domain) when O(fully_qualified=true).
+    type: str
+    default: ''
+  fully_qualified:
+    description:
+      - Whether group names are written fully qualified (C(%networkadmins@example.test)), as
+        SSSD reports them with C(use_fully_qualified_names), or bare (C(%networkadmins)).
+    type: bool
+    default: true
+  command_aliases:
+    description:
+      - Mapping of alias name (C([A-Z][A-Z0-9_]*), not a sudoers reserved word) to a list of
+        commands. A command is a bare name (resolved on the host), or an absolute path,
+        optionally followed by arguments separated by spaces.
+      - Arguments are matched literally; C(, : = #) and glob characters are escaped. A lone
+        V("") as argument means "no arguments allowed". Backslashes and other quotes are
+        rejected.
+    type: dict
+    default: {}
+  rules:
+    description:
+      - Rules in file order.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      group:
+        description:
+          - AD group name without domain and without C(%). Spaces are allowed.
+        type: str
+        required: true
+      runas:
+        description:
+          - V(ALL), a user, or C(user:group) (V(ALL:ALL), V(root:root)).
+        type: str
+        default: ALL
+      nopasswd:
+        description:
+          - Whether the group may run the commands without a password.
+        type: bool
+        default: false
+      commands:
+        description:
+          - Command names, absolute paths (with optional arguments), names of
+            O(command_aliases), V(ALL), or C(sudoedit /path/to/file).
+        type: list
+        elements: str
+        required: true
+  missing_commands:
+    description:
+      - What to do when a command does not exist on the host.
+      - V(fail) fails the task and names every missing command.
+      - V(warn) leaves the command out with a warning; an alias or rule left without
+        commands is left out too, with a warning.
+    type: str
+    choices: [fail, warn]
+    default: fail
+  header:
+    description:
+      - Comment written at the top of the file, one C(#) line per line.
+    type: str
+  var_prefix:
+    description:
+      - When set (the role passes V(ad_sudoers_)), messages name the role variables
+        (C(ad_sudoers_rules[2].group)) instead of the module options (C(rules[2].group)).
+    type: str
+    default: ''
+notes:
+  - Command names are looked up in the fixed path
+    C(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); the first executable
+    file wins. Symlinks are kept as found, so sudo matches the name the user types.
+  - Needs C(visudo) on the host (package C(sudo)) and root privileges.
+extends_documentation_fragment: []
+attributes:
+  check_mode:
+    support: full
+    description: Predicts the change exactly, including validation and missing commands.
+  diff_mode:
+    support: full
+    description: Shows the file text before and after.
+  platform:
+    platforms: posix
+    support: full
+    description: Linux hosts with sudo.
+"""
+
+EXAMPLES = r"""
+- name: Sudo rules for AD groups are in place
+  federated.ssm_runas.sudoers_file:
+    domain: example.test
+    command_aliases:
+      NW_CMDS: [ip, ss, /usr/bin/systemctl restart systemd-networkd]
+    rules:
+      - group: NetworkAdmins
+        nopasswd: true
+        commands: [NW_CMDS]
+      - group: Help Desk
+        runas: root
+        commands: [/usr/bin/systemctl restart nginx, /usr/bin/journalctl ""]
+      - group: SysAdmins
+        runas: ALL:ALL
+        commands: [ALL]
+  become: true
+
+- name: Sudo rules for AD groups are removed
+  federated.ssm_runas.sudoers_file:
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+path:
+  description: The managed file.
+  returned: always
+  type: str
+  sample: /etc/sudoers.d/ssm-runas
+content:
+  description: The rendered file text (empty for O(state=absent)).
+  returned: always
+  type: str
+  sample: "# Ansible managed ...\n%NetworkAdmins@example.test ALL=(ALL) NOPASSWD: NW_CMDS\n"
+resolved_commands:
+  description: Each command as given mapped to the absolute path used on this host.
+  returned: when O(state=present)
+  type: dict
+  sample: {ip: /usr/sbin/ip, ss: /usr/bin/ss}
+skipped_commands:
+  description: Commands left out because they do not exist here (O(missing_commands=warn)).
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  contains:
+    label:
+      description: Where the command was given.
+      type: str
+      sample: rules[0].commands[2]
+    command:
+      description: The command as given.
+      type: str
+      sample: route
+    reason:
+      description: Why it was left out.
+      type: str
+      sample: was not found in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  sample: []
+"""
+
+import os  # noqa: E402 - ansible-test wants the docs before imports
+import tempfile  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import (  # noqa: E402
+    SudoersError,
+    build,
+    check_file_path,
+    labels_for,
+)
+
+
+def read_current(path):
+    """(text or None, (mode, uid, gid) or None) of the file as it is now."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+            stat = os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return None, None
+    return data.decode("utf-8", "replace"), (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid)
+
+
+def run_visudo(module, visudo, args):
+    rc, out, err = module.run_command([visudo, *args])
+    return rc, (out + err).strip()
+
+
+def write_candidate(directory, content):
+    """A 0440 root:root temp file whose name has a '.', so sudo's includedir skips it."""
+    fd, temp = tempfile.mkstemp(prefix=".sudoers-", suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, 0o440)
+        os.fchown(fd, 0, 0)
+        os.write(fd, content.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return temp
+
+
+def check_candidate(module, visudo, content, directory):
+    temp = write_candidate(directory, content)
+    rc, out = run_visudo(module, visudo, ["-cf", temp])
+    if rc != 0:
+        os.unlink(temp)
+        module.fail_json(msg="visudo rejected the rendered rules: %s" % out, content=content)
+    return temp
+
+
+def policy_ok(module, visudo):
+    return run_visudo(module, visudo, ["-c"])
+
+
+def install(module, visudo, path, content, before):
+    """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
+    pre_rc, pre_out = policy_ok(module, visudo)
+    if pre_rc != 0:
+        module.warn("the sudo policy was already invalid before this change: %s" % pre_out)
+    temp = check_candidate(module, visudo, content, os.path.dirname(path))
+    os.rename(temp, path)
+    module.set_context_if_different(path, module.selinux_default_context(path), False)
+    post_rc, post_out = policy_ok(module, visudo)
+    if post_rc != 0 and pre_rc == 0:
+        if before is None:
+            os.unlink(path)
+        else:
+            restore = write_candidate(os.path.dirname(path), before)
+            os.rename(restore, path)
+        module.fail_json(
+            msg="the sudo policy is invalid with the new %s, so the old state was put back: %s"
+            % (path, post_out),
+            content=content,
+        )
+    if post_rc == 0 and "%s: parsed OK" % path not in post_out:
+        module.warn("%s is not included by /etc/sudoers: its rules have no effect" % path)
+
+
+def present(module, visudo, labels):
+    params = module.params
+    try:
+        result = build(params, labels=labels)
+    except SudoersError as error:
+        module.fail_json(msg="; ".join(error.errors), errors=error.errors)
+    for warning in result["warnings"]:
+        module.warn(warning)
+    path, content = params["path"], result["content"]
+    before, attrs = read_current(path)
+    changed = before != content or attrs != (0o440, 0, 0)
+    if changed and module.check_mode:
+        # Same visudo verdict as a real run, without touching the target directory.
+        os.unlink(check_candidate(module, visudo, content, module.tmpdir))
+    elif changed:
+        if not os.path.isdir(os.path.dirname(path)):
+            module.fail_json(msg="%s does not exist: is sudo installed?" % os.path.dirname(path))
+        install(module, visudo, path, content, before)
+    module.exit_json(
+        changed=changed,
+        path=path,
+        content=content,
+        resolved_commands=result["resolved"],
+        skipped_commands=result["skipped"],
+        diff={
+            "before": before or "",
+            "after": content,
+            "before_header": path,
+            "after_header": path,
+        },
+    )
+
+
+def absent(module):
+    path = module.params["path"]
+    before, _attrs = read_current(path)
+    if before is not None and not module.check_mode:
+        os.unlink(path)
+    module.exit_json(
+        changed=before is not None,
+        path=path,
+        content="",
+        diff={"before": before or "", "after": "", "before_header": path, "after_header": path},
+    )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "path": {"type": "path", "default": "/etc/sudoers.d/ssm-runas"},
+            "domain": {"type": "str", "default": ""},
+            "fully_qualified": {"type": "bool", "default": True},
+            "command_aliases": {"type": "dict", "default": {}},
+            "rules": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "group": {"type": "str", "required": True},
+                    "runas": {"type": "str", "default": "ALL"},
+                    "nopasswd": {"type": "bool", "default": False},
+                    "commands": {"type": "list", "elements": "str", "required": True},
+                },
+            },
+            "missing_commands": {"type": "str", "choices": ["fail", "warn"], "default": "fail"},
+            "header": {"type": "str"},
+            "var_prefix": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    labels = labels_for(module.params["var_prefix"])
+    error = check_file_path(labels["path"], module.params["path"])
+    if error:
+        module.fail_json(msg=error)
+    if module.params["state"] == "absent":
+        absent(module)
+    visudo = module.get_bin_path("visudo", opt_dirs=["/usr/sbin", "/sbin"])
+    if visudo is None:
+        module.fail_json(msg="visudo was not found on this host: install the sudo package")
+    present(module, visudo, labels)
+
+
+if __name__ == "__main__":
+    main()
