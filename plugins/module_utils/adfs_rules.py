@@ -1,0 +1,516 @@
+# Copyright: (c) 2026, federated.ssm_runas maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parse, edit and render AD FS issuance transform rule sets.
+
+AD FS keeps all issuance transform rules of a relying party trust in one string
+(``IssuanceTransformRules``). This module splits that string into rules, finds rules by their
+``@RuleName`` annotation, inserts/replaces/removes only those, and renders the string back so
+that every rule it did not touch keeps its exact bytes and position.
+
+Pure Python, no Ansible imports: the action plugin, the export script generator and the unit
+tests all use it. The regular expressions below are also shipped verbatim to the export
+PowerShell script (.NET regex), so they stay within the syntax both engines read the same way:
+no named groups, no possessive quantifiers, no ``\\p{}`` classes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+import unicodedata
+
+# AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
+STRING = r'"[^"]*"'
+COMMENT = r"//[^\r\n]*|/\*[\s\S]*?\*/"
+TRIVIA = r"(?:\s|" + COMMENT + r")*"
+# One rule: leading trivia (group 1), then tokens up to the first ';' outside strings/comments.
+# The alternatives never overlap (a lone '/' must not start a comment), so no backtracking can
+# end a rule at a ';' that sits inside a string or comment.
+CHUNK_PATTERN = r"(" + TRIVIA + r")((?:" + STRING + r"|" + COMMENT + r'|[^";/]|/(?![/*]))*;)'
+TRAILER_PATTERN = r"^" + TRIVIA + r"$"
+# The annotation @RuleName = "..." among the annotations that open a rule.
+ANNOTATION = r"@\w+\s*=\s*" + STRING
+NAME_PATTERN = r"^(?:" + TRIVIA + ANNOTATION + r")*?" + TRIVIA + r'@RuleName\s*=\s*"([^"]*)"'
+TEMPLATE_PATTERN = (
+    r"^(?:" + TRIVIA + ANNOTATION + r")*?" + TRIVIA + r'@RuleTemplate\s*=\s*"([^"]*)"'
+)
+# Tokens for comparing rules: AD FS re-flows whitespace when it stores a rule set.
+TOKEN_PATTERN = STRING + r"|" + COMMENT + r"|\w+|=>|==|!=|=~|!~|&&|\S"
+
+_CHUNK_RE = re.compile(CHUNK_PATTERN)
+_TRAILER_RE = re.compile(TRAILER_PATTERN)
+_NAME_RE = re.compile(NAME_PATTERN)
+_TEMPLATE_RE = re.compile(TEMPLATE_PATTERN)
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+
+WINDOWS_ACCOUNT_NAME = "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname"
+PRINCIPAL_TAG_PREFIX = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
+ROLE_SESSION_NAME_TYPE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+ROLE_TYPE = "https://aws.amazon.com/SAML/Attributes/Role"
+NAMEID_TYPE = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+NAMEID_FORMAT = "http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/format"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+GROUPS_TEMP_TYPE = "http://temp/variable"
+
+LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
+# The four rules of AWS's ADFS walkthrough, in the order AD FS must evaluate them.
+STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
+DEFAULT_NEWLINE = "\r\n"
+
+
+class AdfsRuleError(ValueError):
+    """Bad input (a rule set that does not parse, or a value we refuse to render)."""
+
+
+class AdfsTrustMissing(AdfsRuleError):
+    """The relying party trust does not exist and we were not asked to create it."""
+
+
+class AdfsWriteMismatch(AdfsRuleError):
+    """AD FS accepted the write but stores something other than what we wrote."""
+
+
+class Rule:
+    """One rule: ``lead`` is the whitespace/comments before it, ``body`` the rule through ';'."""
+
+    __slots__ = ("body", "lead")
+
+    def __init__(self, lead, body):
+        self.lead = lead
+        self.body = body
+
+    @property
+    def name(self):
+        m = _NAME_RE.match(self.body)
+        return m.group(1) if m else None
+
+    @property
+    def template(self):
+        m = _TEMPLATE_RE.match(self.body)
+        return m.group(1) if m else None
+
+    def __eq__(self, other):
+        return isinstance(other, Rule) and (self.lead, self.body) == (other.lead, other.body)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((self.lead, self.body))
+
+    def __repr__(self):
+        return "Rule(name=%r, body=%r)" % (self.name, self.body)
+
+
+class RuleSet:
+    """A parsed rule set: ``render()`` returns the original string exactly."""
+
+    def __init__(self, rules, trailer=""):
+        self.rules = list(rules)
+        self.trailer = trailer
+
+    def render(self):
+        return "".join(r.lead + r.body for r in self.rules) + self.trailer
+
+    def names(self):
+        return [r.name for r in self.rules]
+
+    def newline(self):
+        text = self.render()
+        if "\r\n" in text:
+            return "\r\n"
+        if "\n" in text:
+            return "\n"
+        return DEFAULT_NEWLINE
+
+    def copy(self):
+        return RuleSet([Rule(r.lead, r.body) for r in self.rules], self.trailer)
+
+
+def parse(text):
+    """Split a rule set string into rules; raise AdfsRuleError with line and column if it
+    does not parse (an unterminated string, comment or rule)."""
+    if text is None:
+        text = ""
+    rules = []
+    pos = 0
+    while True:
+        m = _CHUNK_RE.match(text, pos)
+        if not m:
+            break
+        rules.append(Rule(m.group(1), m.group(2)))
+        pos = m.end()
+    trailer = text[pos:]
+    if not _TRAILER_RE.match(trailer):
+        bad = pos + len(re.match(TRIVIA, trailer).group(0))
+        line = text.count("\n", 0, bad) + 1
+        col = bad - (text.rfind("\n", 0, bad) + 1) + 1
+        snippet = text[bad : bad + 60].splitlines()[0] if text[bad:].strip() else ""
+        raise AdfsRuleError(
+            "rule set does not parse at line %d, column %d (%r): a rule must end with ';' and "
+            "strings and /* comments must be closed" % (line, col, snippet)
+        )
+    return RuleSet(rules, trailer)
+
+
+def tokens(body):
+    """The rule's tokens without comments: equal tokens mean AD FS treats the rules alike."""
+    return [t for t in _TOKEN_RE.findall(body) if not t.startswith(("//", "/*"))]
+
+
+def same_rule(a, b):
+    return tokens(a) == tokens(b)
+
+
+class Desired:
+    """A rule we manage: its name, its body for a given newline, and the rules it must precede
+    when it is inserted (so AD FS evaluates 'add' rules before the rules that read them)."""
+
+    def __init__(self, name, lines, before=()):
+        self.name = name
+        self.lines = tuple(lines)
+        self.before = tuple(before)
+
+    def body(self, newline=DEFAULT_NEWLINE):
+        return newline.join(self.lines)
+
+    def to_dict(self):
+        return {"name": self.name, "lines": list(self.lines), "before": list(self.before)}
+
+
+def _insert_index(ruleset, before):
+    for i, rule in enumerate(ruleset.rules):
+        if rule.name in before:
+            return i
+    return len(ruleset.rules)
+
+
+def upsert(ruleset, desired):
+    """Return (new RuleSet, action) with exactly one rule named desired.name.
+
+    action: 'unchanged' (one equivalent rule, bytes kept), 'updated' (first one rewritten in
+    place, any duplicates removed), 'added' (inserted before the first rule named in
+    desired.before, else appended). The input is not modified.
+    """
+    out = ruleset.copy()
+    newline = ruleset.newline()
+    hits = [i for i, r in enumerate(out.rules) if r.name == desired.name]
+    body = desired.body(newline)
+    if hits:
+        first = hits[0]
+        if len(hits) == 1 and same_rule(out.rules[first].body, body):
+            return out, "unchanged"
+        out.rules[first] = Rule(out.rules[first].lead, body)
+        for i in reversed(hits[1:]):
+            del out.rules[i]
+        return out, "updated"
+    sep = newline * 2
+    idx = _insert_index(out, desired.before)
+    if idx < len(out.rules):
+        # The new rule takes the place (and leading comments) of the rule it goes before.
+        pushed = out.rules[idx]
+        out.rules[idx] = Rule(sep, pushed.body)
+        out.rules.insert(idx, Rule(pushed.lead, body))
+    else:
+        out.rules.append(Rule(sep if out.rules else "", body))
+    return out, "added"
+
+
+def remove(ruleset, name):
+    """Return (new RuleSet, action): every rule named ``name`` removed ('removed'/'absent')."""
+    out = ruleset.copy()
+    found = False
+    i = 0
+    while i < len(out.rules):
+        if out.rules[i].name != name:
+            i += 1
+            continue
+        gone = out.rules.pop(i)
+        found = True
+        if i == 0 and out.rules and not out.rules[0].lead.strip():
+            # The first rule went away: its successor inherits the set's leading text.
+            out.rules[0] = Rule(gone.lead, out.rules[0].body)
+    return out, ("removed" if found else "absent")
+
+
+def plan(text, desired, absent=()):
+    """Apply our rules to a rule set string.
+
+    Returns a dict: ``before`` and ``after`` (whole strings), ``changed``, ``actions`` (rule
+    name -> added/updated/unchanged/removed/absent) in the order handled.
+    """
+    ruleset = parse(text or "")
+    actions = []
+    for d in desired:
+        ruleset, action = upsert(ruleset, d)
+        actions.append({"name": d.name, "action": action})
+    for name in absent:
+        ruleset, action = remove(ruleset, name)
+        actions.append({"name": name, "action": action})
+    after = ruleset.render()
+    before = text or ""
+    return {
+        "before": before,
+        "after": after,
+        "changed": after != before,
+        "actions": actions,
+    }
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _is_tag_char(ch):
+    # STS: [\p{L}\p{Z}\p{N}_.:/=+\-@]; whitespace (\p{Z}) cannot go into a claim type URI.
+    cat = unicodedata.category(ch)
+    return cat[0] in ("L", "N") or ch in "_.:/=+-@"
+
+
+def check_tag_key(value, var="tag_key"):
+    if not isinstance(value, str) or not value:
+        raise AdfsRuleError(
+            "%s is empty: set it to the session tag key, e.g. SSMSessionRunAs" % var
+        )
+    bad = sorted({c for c in value if not _is_tag_char(c)})
+    if bad:
+        raise AdfsRuleError(
+            "%s %r contains %s: a session tag key may hold only letters, digits and _.:/=+-@ "
+            "(STS rule; no spaces, since it becomes part of the claim type URI), "
+            "e.g. SSMSessionRunAs" % (var, value, ", ".join(repr(c) for c in bad))
+        )
+    if len(value) > 128:
+        raise AdfsRuleError(
+            "%s %r is %d characters long: STS allows at most 128" % (var, value, len(value))
+        )
+    if value.lower().startswith("aws:"):
+        raise AdfsRuleError(
+            "%s %r starts with 'aws:': that prefix is reserved by AWS, drop it" % (var, value)
+        )
+    return value
+
+
+def check_ldap_attribute(value, var="ldap_attribute"):
+    if value not in LDAP_ATTRIBUTES:
+        hint = ""
+        for known in LDAP_ATTRIBUTES:
+            if isinstance(value, str) and value.replace(" ", "").lower() == known.lower():
+                hint = " (the LDAP display name is spelled %s)" % known
+        raise AdfsRuleError(
+            "%s %r is not an LDAP attribute this rule may send%s: use one of %s"
+            % (var, value, hint, ", ".join(LDAP_ATTRIBUTES))
+        )
+    return value
+
+
+def check_rule_name(value, var="rule_name"):
+    if not isinstance(value, str) or not value.strip():
+        raise AdfsRuleError("%s is empty: give the rule a name, e.g. SSMSessionRunAs" % var)
+    bad = sorted({c for c in value if c in "\"\\'`" or unicodedata.category(c)[0] == "C"})
+    if bad:
+        raise AdfsRuleError(
+            "%s %r contains %s: AD FS rule names are quoted strings, so quotes, backslashes and "
+            "control characters are not allowed; use letters, digits, spaces, '-', '_' or '.'"
+            % (var, value, ", ".join(repr(c) for c in bad))
+        )
+    if value != value.strip() or len(value) > 128:
+        raise AdfsRuleError(
+            "%s %r has surrounding spaces or is longer than 128 characters: trim it" % (var, value)
+        )
+    return value
+
+
+_RP_BAD = set("\"'`*?[]\\")
+
+
+def check_relying_party(value, var="relying_party"):
+    if not isinstance(value, str) or not value.strip():
+        raise AdfsRuleError(
+            "%s is empty: set the relying party trust's name, e.g. Amazon Web Services" % var
+        )
+    bad = sorted({c for c in value if c in _RP_BAD or unicodedata.category(c)[0] == "C"})
+    if bad:
+        raise AdfsRuleError(
+            "%s %r contains %s: quotes, wildcards, backslashes and control characters are not "
+            "allowed in the relying party name we look up" % (var, value, ", ".join(map(repr, bad)))
+        )
+    return value
+
+
+def check_pattern(value, pattern, var, what):
+    if not isinstance(value, str) or not re.match(pattern + r"\Z", value):
+        raise AdfsRuleError("%s %r is not %s" % (var, value, what))
+    return value
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def _ldap_rule(name, claim_type, attribute, verb="issue", template="LdapClaims"):
+    lines = []
+    if template:
+        lines.append('@RuleTemplate = "%s"' % template)
+    lines += [
+        '@RuleName = "%s"' % name,
+        'c:[Type == "%s", Issuer == "AD AUTHORITY"]' % WINDOWS_ACCOUNT_NAME,
+        ' => %s(store = "Active Directory", types = ("%s"), query = ";%s;{0}", param = c.Value);'
+        % (verb, claim_type, attribute),
+    ]
+    return lines
+
+
+def claim_type_for(tag_key):
+    return PRINCIPAL_TAG_PREFIX + tag_key
+
+
+def runas_rule(rule_name, tag_key, ldap_attribute, prefix=""):
+    """The run-as rule ('Send LDAP Attributes as Claims'), validated."""
+    check_rule_name(rule_name, prefix + "rule_name")
+    check_tag_key(tag_key, prefix + "tag_key")
+    check_ldap_attribute(ldap_attribute, prefix + "ldap_attribute")
+    return Desired(rule_name, _ldap_rule(rule_name, claim_type_for(tag_key), ldap_attribute))
+
+
+def standard_rules(
+    names,
+    *,
+    saml_provider="ADFS",
+    group_prefix="AWS-",
+    role_prefix="",
+    session_attribute="mail",
+    prefix="",
+):
+    """AWS's standard rules, by name, in evaluation order; each one carries the names of the
+    later standard rules so it is inserted ahead of them."""
+    unknown = [n for n in names if n not in STANDARD_RULES]
+    if unknown:
+        raise AdfsRuleError(
+            "%sstandard_rules has %s: choose from %s"
+            % (prefix, ", ".join(map(repr, unknown)), ", ".join(STANDARD_RULES))
+        )
+    check_pattern(
+        saml_provider,
+        r"[\w.-]{1,128}",
+        prefix + "saml_provider_name",
+        "an IAM SAML provider name (letters, digits, '.', '_', '-')",
+    )
+    check_pattern(
+        group_prefix,
+        r"[A-Za-z0-9_]+-?",
+        prefix + "group_prefix",
+        "a plain AD group name prefix (letters, digits, '_', optional trailing '-')",
+    )
+    check_pattern(
+        role_prefix,
+        r"[\w+=,.@-]{0,32}",
+        prefix + "role_prefix",
+        "an IAM role name prefix ([\\w+=,.@-], at most 32 characters)",
+    )
+    check_ldap_attribute(session_attribute, prefix + "role_session_attribute")
+    arn = "arn:aws:iam::$1:saml-provider/%s,arn:aws:iam::$1:role/%s" % (saml_provider, role_prefix)
+    texts = {
+        "NameId": [
+            '@RuleTemplate = "MapClaims"',
+            '@RuleName = "NameId"',
+            'c:[Type == "%s"]' % WINDOWS_ACCOUNT_NAME,
+            ' => issue(Type = "%s", Issuer = c.Issuer, OriginalIssuer = c.OriginalIssuer, '
+            'Value = c.Value, ValueType = c.ValueType, Properties["%s"] = "%s");'
+            % (NAMEID_TYPE, NAMEID_FORMAT, PERSISTENT),
+        ],
+        "RoleSessionName": _ldap_rule("RoleSessionName", ROLE_SESSION_NAME_TYPE, session_attribute),
+        "Get AD Groups": _ldap_rule(
+            "Get AD Groups", GROUPS_TEMP_TYPE, "tokenGroups", verb="add", template=None
+        ),
+        "Roles": [
+            '@RuleName = "Roles"',
+            'c:[Type == "%s", Value =~ "(?i)^%s\\d{12}-"]' % (GROUPS_TEMP_TYPE, group_prefix),
+            ' => issue(Type = "%s", Value = RegExReplace(c.Value, "(?i)^%s(\\d{12})-", "%s"));'
+            % (ROLE_TYPE, group_prefix, arn),
+        ],
+    }
+    ordered = [n for n in STANDARD_RULES if n in names]
+    out = []
+    for n in ordered:
+        later = STANDARD_RULES[STANDARD_RULES.index(n) + 1 :]
+        out.append(Desired(n, texts[n], before=later))
+    return out
+
+
+def export_spec(relying_party, desired, absent, trust=None):
+    """The JSON document the export script reads: data only, plus the shared regexes."""
+    return json.dumps(
+        {
+            "relying_party": relying_party,
+            "rules": [d.to_dict() for d in desired],
+            "absent": list(absent),
+            "trust": trust,
+            "patterns": {
+                "chunk": CHUNK_PATTERN,
+                "trailer": TRAILER_PATTERN,
+                "name": NAME_PATTERN,
+                "token": TOKEN_PATTERN,
+            },
+        },
+        indent=2,
+        sort_keys=True,
+        ensure_ascii=True,
+    )
+
+
+# ---------------------------------------------------------------------------- orchestration
+
+
+def verify_stored(stored, desired, absent):
+    """Problems with the rule set AD FS reports after a write (empty list: all good)."""
+    problems = []
+    ruleset = parse(stored or "")
+    for d in desired:
+        hits = [r for r in ruleset.rules if r.name == d.name]
+        if len(hits) != 1 or not same_rule(hits[0].body, d.body()):
+            problems.append("rule %r is not stored as written (%d found)" % (d.name, len(hits)))
+    for name in absent:
+        if name in ruleset.names():
+            problems.append("rule %r is still present" % name)
+    return problems
+
+
+def converge(read, write, desired, absent=(), *, check_mode=False, backup=None, create_trust=None):
+    """Bring one relying party trust's rule set to the desired state.
+
+    read() -> the rule set string, or None when the trust does not exist (one round trip).
+    write(after, expected) -> dict with the stored ``rules`` (one round trip); it must refuse
+    to write when the current set is not ``expected`` any more.
+    backup(before) -> where the previous set was saved (called before write, never in check
+    mode). create_trust() -> None, or None to fail when the trust is missing.
+
+    No change costs one read; a change one read and one write. The whole set is written in a
+    single call, so a failure anywhere leaves the previous set in place.
+    """
+    current = read()
+    trust_created = False
+    if current is None:
+        if create_trust is None:
+            raise AdfsTrustMissing("the relying party trust does not exist")
+        if not check_mode:
+            create_trust()
+        trust_created = True
+        current = ""
+    result = plan(current, desired, absent)
+    result["trust_created"] = trust_created
+    result["backup_file"] = None
+    result["remote"] = {}
+    if not result["changed"] or check_mode:
+        result["changed"] = result["changed"] or trust_created
+        return result
+    if backup is not None:
+        result["backup_file"] = backup(current)
+    remote = write(result["after"], current)
+    result["remote"] = remote
+    problems = verify_stored(remote.get("rules"), desired, absent)
+    if problems:
+        raise AdfsWriteMismatch(
+            "AD FS took the new rule set but reads back differently: %s. The previous set "
+            "is saved in %s" % ("; ".join(problems), result["backup_file"])
+        )
+    return result
