@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: federated.ssm_runas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: aws_federation_plan
+short_description: Validate SAML federation data and generate the IAM documents
+version_added: 0.1.0
+author: federated.ssm_runas maintainers
+description:
+  - Takes the P(federated.ssm_runas.aws_federation#role) variables (without their
+    C(aws_federation_) prefix) and returns the SAML provider ARN, each role's trust policy
+    and the C(EC2SSMPermissions) managed policy.
+  - Every bad value fails with a message naming the variable, the value and the fix, before
+    any AWS API call is made.
+  - The trust policy allows C(sts:AssumeRoleWithSAML) and C(sts:TagSession) for the SAML
+    provider only, with a listed C(SAML:aud) and a non-empty run-as session tag (C(?*), since
+    C(*) also matches an empty value), optionally ending in the AD UPN suffix and restricted
+    to allowed tag keys.
+options:
+  _input:
+    description: The federation data.
+    type: dict
+    required: true
+    suboptions:
+      state:
+        description: V(present) or V(absent); metadata is only checked for V(present).
+        type: str
+        default: present
+      account_id:
+        description: The 12-digit AWS account id.
+        type: str
+        required: true
+      partition:
+        description: The AWS partition.
+        type: str
+        default: aws
+      saml_provider_name:
+        description: Name of the IAM SAML provider.
+        type: str
+        default: ADFS
+      saml_metadata:
+        description: The IdP's SAML 2.0 metadata XML.
+        type: str
+      saml_metadata_source:
+        description: The variable the metadata came from, for error messages.
+        type: str
+      tag_key:
+        description: The run-as session tag key.
+        type: str
+        default: SSMSessionRunAs
+      upn_suffix:
+        description: If set, run-as tag values must end with C(@upn_suffix).
+        type: str
+      saml_audiences:
+        description: Accepted C(SAML:aud) sign-in endpoints.
+        type: list
+        elements: str
+      allowed_tag_keys:
+        description: If set, only these session tag keys (plus the run-as key) may be passed.
+        type: list
+        elements: str
+      policy_name:
+        description: Name of the managed permissions policy.
+        type: str
+        default: EC2SSMPermissions
+      instance_tag:
+        description: If set (one C(key: value)), sessions start only on instances with this tag.
+        type: dict
+      roles:
+        description: The federation roles.
+        type: list
+        elements: dict
+        required: true
+"""
+
+EXAMPLES = r"""
+- name: Federation documents are generated
+  ansible.builtin.set_fact:
+    plan: "{{ {'account_id': '123456789012', 'saml_metadata': lookup('file', 'md.xml'),
+              'upn_suffix': 'example.test', 'roles': [{'name': 'ADFS-SSM-RunAs'}]}
+              | federated.ssm_runas.aws_federation_plan }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The validated plan.
+  type: dict
+  contains:
+    saml_provider_arn:
+      description: ARN of the SAML provider.
+      type: str
+    policy_arn:
+      description: ARN of the managed permissions policy.
+      type: str
+    permissions_policy:
+      description: The managed policy document.
+      type: dict
+    trust_policy:
+      description: The trust policy shared by all roles.
+      type: dict
+    roles:
+      description: Validated roles, each with C(trust_policy) and C(managed_policies).
+      type: list
+      elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+    FederationInputError,
+    federation_plan,
+)
+
+
+def aws_federation_plan(spec):
+    if not isinstance(spec, dict):
+        raise AnsibleFilterError("aws_federation_plan expects a mapping, got %r" % (spec,))
+    try:
+        return federation_plan(spec)
+    except FederationInputError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"aws_federation_plan": aws_federation_plan}
