@@ -1,0 +1,212 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, federated.ssm_runas maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This is a documentation stub: the work happens in the action plugin of the same name.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: adfs_claim_rules
+short_description: Manage named AD FS claim rules without touching the others
+version_added: 0.1.0
+description:
+  - Ensures the Session Manager run-as rule, and optionally AWS's standard rules, on an AD FS
+    relying party trust, matched by their C(@RuleName); every other rule keeps its exact text
+    and position.
+  - The run-as rule sends an LDAP attribute as the claim
+    C(https://aws.amazon.com/SAML/Attributes/PrincipalTag:<tag_key>).
+  - All decisions are made on the controller. In O(mode=winrm) the task's connection (WinRM or
+    PSRP) runs M(federated.ssm_runas.adfs_rule_set) once to read and, only when something
+    changes, once more to write the whole rule set in one call. Before a write the previous
+    set is saved under O(backup_dir) on the controller (and O(remote_backup_dir) on the
+    server, if set).
+  - In O(mode=export) nothing connects anywhere; a reviewed, idempotent PowerShell change
+    script and the exact rule text are written to O(export_dir) on the controller.
+options:
+  state:
+    description:
+      - V(present) adds or updates the managed rules; V(absent) removes only the run-as rule
+        (standard rules are left as they are).
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description:
+      - V(winrm) changes AD FS over the task's connection; V(export) writes artifacts only.
+    type: str
+    choices: [winrm, export]
+    default: winrm
+  relying_party:
+    description:
+      - Name of the AWS relying party trust.
+    type: str
+    default: Amazon Web Services
+  rule_name:
+    description:
+      - C(@RuleName) of the run-as rule. No quotes, backslashes or control characters.
+    type: str
+    default: SSMSessionRunAs
+  tag_key:
+    description:
+      - Session tag key; the claim type is C(https://aws.amazon.com/SAML/Attributes/PrincipalTag:)
+        followed by it. Letters, digits and C(_.:/=+-@) only, at most 128 characters.
+    type: str
+    default: SSMSessionRunAs
+  ldap_attribute:
+    description:
+      - LDAP display name of the attribute sent as the tag value.
+    type: str
+    choices: [userPrincipalName, sAMAccountName, mail]
+    default: userPrincipalName
+  standard_rules:
+    description:
+      - AWS's standard rules to manage by name as well, from V(NameId), V(RoleSessionName),
+        V(Get AD Groups) and V(Roles). Missing ones are inserted in AWS's evaluation order.
+    type: list
+    elements: str
+    default: []
+  saml_provider_name:
+    description:
+      - IAM SAML provider name used by the V(Roles) rule.
+    type: str
+    default: ADFS
+  group_prefix:
+    description:
+      - AD group prefix the V(Roles) rule maps; C(<prefix><account id>-<role>) becomes the
+        role C(<role_prefix><role>) in that account.
+    type: str
+    default: AWS-
+  role_prefix:
+    description:
+      - IAM role name prefix used by the V(Roles) rule.
+    type: str
+    default: ''
+  role_session_attribute:
+    description:
+      - LDAP attribute the V(RoleSessionName) rule sends.
+    type: str
+    choices: [userPrincipalName, sAMAccountName, mail]
+    default: mail
+  create_trust:
+    description:
+      - Create the relying party trust from O(trust_metadata_url) with
+        M(microsoft.ad.fs_trust) when it does not exist (the export script does the same).
+    type: bool
+    default: false
+  trust_metadata_url:
+    description:
+      - Federation metadata URL used when creating the trust.
+    type: str
+    default: https://signin.aws.amazon.com/static/saml-metadata.xml
+  backup_dir:
+    description:
+      - Controller directory for the previous rule set, saved before every write
+        (C(<backup_dir>/<inventory_hostname>/<relying party>-<UTC time>.txt)).
+      - Required with O(mode=winrm).
+    type: path
+  remote_backup_dir:
+    description:
+      - Directory on the AD FS server where the previous rule set is also saved.
+    type: str
+  export_dir:
+    description:
+      - Controller directory for the export artifacts. Required with O(mode=export).
+    type: path
+  variable_prefix:
+    description:
+      - Prefix put before option names in error messages, so a role reports its own variable
+        names (the C(adfs_claims) role passes V(adfs_claims_)).
+    type: str
+    default: ''
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the whole rule set before and after (winrm) or the artifacts (export).
+  platform:
+    platforms: windows
+notes:
+  - Bad input is rejected before any connection is made.
+  - Rules are compared by tokens, so AD FS re-flowing whitespace does not count as a change.
+  - Several rules with our name are collapsed into one, in the place of the first.
+seealso:
+  - module: federated.ssm_runas.adfs_rule_set
+  - module: microsoft.ad.fs_claim_rule
+  - module: microsoft.ad.fs_trust
+author:
+  - federated.ssm_runas maintainers (@federated)
+"""
+
+EXAMPLES = r"""
+- name: The run-as rule sends the user's UPN as SSMSessionRunAs
+  federated.ssm_runas.adfs_claim_rules:
+    relying_party: Amazon Web Services
+    ldap_attribute: userPrincipalName
+    backup_dir: "{{ playbook_dir }}/backups/adfs"
+
+- name: The change script for the AD FS team is written
+  federated.ssm_runas.adfs_claim_rules:
+    mode: export
+    export_dir: "{{ playbook_dir }}/artifacts/adfs"
+    standard_rules: [NameId, RoleSessionName, Get AD Groups, Roles]
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+mode:
+  description: The mode the task ran in.
+  returned: always
+  type: str
+  sample: winrm
+relying_party:
+  description: The relying party trust name.
+  returned: always
+  type: str
+  sample: Amazon Web Services
+rules:
+  description: The managed rules as rendered (name and text).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "SSMSessionRunAs", "text": "@RuleTemplate = \"LdapClaims\"\r\n..."}]
+absent:
+  description: Rule names removed (state absent).
+  returned: always
+  type: list
+  elements: str
+  sample: ["SSMSessionRunAs"]
+actions:
+  description: What happened to each managed rule (added, updated, unchanged, removed, absent).
+  returned: mode is winrm
+  type: list
+  elements: dict
+  sample: [{"name": "SSMSessionRunAs", "action": "added"}]
+trust_created:
+  description: Whether the relying party trust was (or in check mode would be) created.
+  returned: mode is winrm
+  type: bool
+  sample: false
+backup_file:
+  description: Controller path of the previous rule set, when one was written.
+  returned: mode is winrm
+  type: str
+  sample: backups/adfs/adfs1/amazon-web-services-20260101T000000000000Z.txt
+remote_backup_file:
+  description: Path of the previous rule set on the AD FS server, when asked for.
+  returned: mode is winrm
+  type: str
+  sample: C:\adfs-backups\IssuanceTransformRules-20260101T000000000Z.txt
+artifacts:
+  description: Controller paths of the change script and the rule text.
+  returned: mode is export
+  type: list
+  elements: str
+  sample: [artifacts/adfs/adfs-claims-amazon-web-services.ps1]
+"""
