@@ -33,7 +33,7 @@ def test_lab_names_are_validated(bad):
 
 
 def test_passwords_meet_ad_complexity_and_differ():
-    seen = {lab_tool.password() for _ in range(50)}
+    seen = {lab_tool.password() for _n in range(50)}
     assert len(seen) == 50
     for pw in seen:
         assert re.search(r"[A-Z]", pw)
