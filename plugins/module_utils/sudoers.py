@@ -577,12 +577,15 @@ def resolve(spec, search_path=SEARCH_PATH):
     return dict(spec, aliases=aliases, rules=rules), resolved, missing, notes
 
 
-def missing_message(item, labels):
-    return (
-        "%s %s %s: install the package that provides it, remove it, or set %s: warn to "
-        "leave it out"
-        % (item["label"], quote(item["command"]), item["reason"], labels["missing_commands"])
-    )
+def missing_message(item, labels, policy="fail"):
+    if policy == "warn":
+        fix = "left out; install the package that provides it or remove it"
+    else:
+        fix = (
+            "install the package that provides it, remove it, or set %s: warn to leave it out"
+            % (labels["missing_commands"])
+        )
+    return "%s %s %s: %s" % (item["label"], quote(item["command"]), item["reason"], fix)
 
 
 def render_group(group, domain, fully_qualified):
@@ -678,7 +681,7 @@ def build(params, labels=None, search_path=SEARCH_PATH):
         labels=labels,
     )
     resolved_spec, resolved, missing, notes = resolve(spec, search_path)
-    messages = [missing_message(item, labels) for item in missing]
+    messages = [missing_message(item, labels, spec["missing_commands"]) for item in missing]
     if missing and spec["missing_commands"] == "fail":
         raise SudoersError(messages)
     return {
