@@ -12,9 +12,10 @@ short_description: Problems in sudo rules for AD groups, before anything reaches
 version_added: 0.1.0
 description:
   - Runs the same checks as the module M(federated.ssm_runas.sudoers_file) on the controller
-    and returns every problem as a message naming the variable and the value, e.g.
-    C(ad_sudoers_rules[2].group "Domain Admins,ALL" contains ",": AD group names may not
-    contain commas). An empty list means the input is valid.
+    and returns every problem as a message naming the variable and the value.
+  - 'For example: C(ad_sudoers_rules[2].group "Domain Admins,ALL" contains ",": AD group names
+    may not contain commas).'
+  - An empty list means the input is valid.
   - Whether commands exist is checked on each host by the module, not here.
 author:
   - federated.ssm_runas maintainers

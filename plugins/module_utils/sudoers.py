@@ -14,6 +14,8 @@ import os
 import re
 import unicodedata
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 __metaclass__ = type
 
 # Fixed and root-owned on every distro: a command is never resolved through a caller's PATH.
@@ -107,6 +109,14 @@ ROLE_LABELS = {
 MODULE_LABELS = dict((key, key) for key in ROLE_LABELS)
 
 RULE_KEYS = ("group", "runas", "nopasswd", "commands")
+
+
+def as_bool(value):
+    """Ansible's reading of booleans ("yes", "false", 1 ...), or None when it is not one."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return None
 
 
 class SudoersError(ValueError):
@@ -346,13 +356,16 @@ def _check_commands(label, commands, errors, *, labels, alias_names, in_alias):
 
 
 def _settings_errors(settings, labels):
-    fully_qualified = settings.get("fully_qualified", True)
+    fully_qualified = as_bool(settings.get("fully_qualified", True))
     domain = settings.get("domain") or ""
     policy = settings.get("missing_commands", "fail")
     if policy not in MISSING_POLICIES:
         yield "%s %s must be one of: fail, warn" % (labels["missing_commands"], quote(policy))
-    if not isinstance(fully_qualified, bool):
-        yield "%s %s must be true or false" % (labels["fully_qualified"], quote(fully_qualified))
+    if fully_qualified is None:
+        yield "%s %s must be true or false" % (
+            labels["fully_qualified"],
+            quote(settings.get("fully_qualified")),
+        )
     if domain:
         error = _first(labels["domain"], domain, _domain_problems(domain))
         if error:
@@ -414,7 +427,7 @@ def _validate_rule(label, rule, labels, alias_names, errors):
     if error:
         errors.append(error)
     nopasswd = rule.get("nopasswd")
-    if nopasswd is not None and not isinstance(nopasswd, bool):
+    if nopasswd is not None and as_bool(nopasswd) is None:
         errors.append("%s.nopasswd %s must be true or false" % (label, quote(nopasswd)))
     commands = _check_commands(
         label + ".commands",
@@ -428,7 +441,7 @@ def _validate_rule(label, rule, labels, alias_names, errors):
         "label": label,
         "group": group,
         "runas": runas,
-        "nopasswd": nopasswd is True,
+        "nopasswd": nopasswd is not None and as_bool(nopasswd) is True,
         "commands": commands,
     }
 
@@ -462,7 +475,7 @@ def validate(rules, **settings):
         "aliases": aliases,
         "rules": normalized,
         "domain": settings.get("domain") or "",
-        "fully_qualified": settings.get("fully_qualified", True),
+        "fully_qualified": as_bool(settings.get("fully_qualified", True)),
         "missing_commands": settings.get("missing_commands", "fail"),
     }
 

@@ -53,9 +53,9 @@ options:
       - Mapping of alias name (C([A-Z][A-Z0-9_]*), not a sudoers reserved word) to a list of
         commands. A command is a bare name (resolved on the host), or an absolute path,
         optionally followed by arguments separated by spaces.
-      - Arguments are matched literally; C(, : = #) and glob characters are escaped. A lone
-        V("") as argument means "no arguments allowed". Backslashes and other quotes are
-        rejected.
+      - Arguments are matched literally, sudoers special characters (comma, colon, equals
+        sign, hash) and glob characters are escaped. A lone V("") as argument means no
+        arguments are allowed. Backslashes and other double quotes are rejected.
     type: dict
     default: {}
   rules:
@@ -242,9 +242,7 @@ def policy_ok(module, visudo):
 
 def install(module, visudo, path, content, before):
     """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
-    pre_rc, pre_out = policy_ok(module, visudo)
-    if pre_rc != 0:
-        module.warn("the sudo policy was already invalid before this change: %s" % pre_out)
+    pre_rc, _pre_out = policy_ok(module, visudo)
     temp = check_candidate(module, visudo, content, os.path.dirname(path))
     os.rename(temp, path)
     module.set_context_if_different(path, module.selinux_default_context(path), False)
@@ -258,6 +256,13 @@ def install(module, visudo, path, content, before):
         module.fail_json(
             msg="the sudo policy is invalid with the new %s, so the old state was put back: %s"
             % (path, post_out),
+            content=content,
+        )
+    if post_rc != 0:
+        module.fail_json(
+            msg="%s was written, but the sudo policy was already invalid before and still is: %s"
+            % (path, post_out),
+            changed=True,
             content=content,
         )
     if post_rc == 0 and "%s: parsed OK" % path not in post_out:

@@ -156,6 +156,12 @@ def test_render_group(group, domain, fq, expected):
     assert s.render_group(group, domain, fq) == expected
 
 
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("yes", True), ("false", False)])
+def test_booleans_read_like_ansible(value, expected):
+    result = spec([{"group": "g", "nopasswd": value, "commands": ["ALL"]}], fq=value)
+    assert (result["rules"][0]["nopasswd"], result["fully_qualified"]) == (expected, expected)
+
+
 def test_bare_names_need_no_domain():
     assert spec([{"group": "g", "commands": ["ALL"]}], domain="", fq=False)["domain"] == ""
 
@@ -349,8 +355,8 @@ HOSTILE = [
         "ad_sudoers_rules[0].runas \"a:b:c\" has more than one ':': use user or user:group",
     ),
     (
-        {"rules": [{"group": "g", "nopasswd": "yes", "commands": ["ALL"]}]},
-        'ad_sudoers_rules[0].nopasswd "yes" must be true or false',
+        {"rules": [{"group": "g", "nopasswd": "maybe", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].nopasswd "maybe" must be true or false',
     ),
     (
         {"rules": [{"group": "g", "comands": ["ALL"], "commands": ["ALL"]}]},
@@ -426,7 +432,7 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(("inputs", "message"), HOSTILE, ids=[m[:60] for _, m in HOSTILE])
+@pytest.mark.parametrize(("inputs", "message"), HOSTILE, ids=[case[1][:60] for case in HOSTILE])
 def test_hostile_input_is_rejected_with_its_message(inputs, message):
     kwargs = {
         "command_aliases": inputs.get("aliases", {}),
