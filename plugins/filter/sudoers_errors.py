@@ -18,7 +18,7 @@ description:
   - An empty list means the input is valid.
   - Whether commands exist is checked on each host by the module, not here.
 author:
-  - federated.ssm_runas maintainers
+  - federated.ssm_runas maintainers (@federated)
 options:
   _input:
     description: The rules, as in O(federated.ssm_runas.sudoers_file#module:rules).

@@ -23,7 +23,7 @@ description:
     file), the old file is put back and the module fails.
   - C(/etc/sudoers) itself is never touched.
 author:
-  - federated.ssm_runas maintainers
+  - federated.ssm_runas maintainers (@federated)
 options:
   state:
     description:
