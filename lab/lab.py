@@ -267,6 +267,38 @@ class Lab:
             json.dump(data, fh, indent=2)
         return data
 
+    # SAML metadata -----------------------------------------------------------------------
+    def saml_metadata(self) -> Path:
+        """The lab's stand-in for ADFS FederationMetadata.xml, signed by a self-made certificate."""
+        path = self.state / "adfs-federation-metadata.xml"
+        if path.exists():
+            return path
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "3650",
+                    "-subj",
+                    f"/CN=ADFS Signing - adfs.{DOMAIN}",
+                    "-keyout",
+                    f"{tmp}/key.pem",
+                    "-out",
+                    f"{tmp}/cert.pem",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            pem = Path(f"{tmp}/cert.pem").read_text()
+        body = "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
+        path.write_text(METADATA.format(domain=DOMAIN, cert=body))
+        return path
+
     # containers --------------------------------------------------------------------------
     def labels(self, role: str, distro: str = "") -> list[str]:
         out = ["--label", f"{LABEL}={self.name}", "--label", f"{ROLE_LABEL}={role}"]
@@ -456,9 +488,29 @@ class Lab:
             "instances": instances,
             "aws_endpoint_url": f"http://127.0.0.1:{moto_port}" if moto_port else None,
             "secrets_file": str(self.secrets_file),
+            "saml_metadata_file": str(self.saml_metadata()),
         }
         (self.state / "lab.json").write_text(json.dumps(facts, indent=2) + "\n")
         return facts
+
+
+METADATA = """<?xml version="1.0" encoding="utf-8"?>
+<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata"
+    entityID="http://adfs.{domain}/adfs/services/trust">
+  <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <KeyDescriptor use="signing">
+      <KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#">
+        <X509Data><X509Certificate>{cert}</X509Certificate></X509Data>
+      </KeyInfo>
+    </KeyDescriptor>
+    <NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</NameIDFormat>
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="https://adfs.{domain}/adfs/ls/"/>
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+        Location="https://adfs.{domain}/adfs/ls/"/>
+  </IDPSSODescriptor>
+</EntityDescriptor>
+"""
 
 
 def subnet_for(name: str) -> str:
@@ -512,6 +564,7 @@ def cmd_up(args) -> None:
         if distro not in DISTROS:
             raise SystemExit(f"lab: --instance {distro!r}: choose from {', '.join(DISTROS)}")
     lab.secrets()
+    lab.saml_metadata()
     instances: list[str] = []
     if not args.aws_only:
         lab.ensure_network()
