@@ -280,12 +280,12 @@ def present(module, visudo, labels):
     path, content = params["path"], result["content"]
     before, attrs = read_current(path)
     changed = before != content or attrs != (0o440, 0, 0)
+    if changed and not os.path.isdir(os.path.dirname(path)):
+        module.fail_json(msg="%s does not exist: is sudo installed?" % os.path.dirname(path))
     if changed and module.check_mode:
         # Same visudo verdict as a real run, without touching the target directory.
         os.unlink(check_candidate(module, visudo, content, module.tmpdir))
     elif changed:
-        if not os.path.isdir(os.path.dirname(path)):
-            module.fail_json(msg="%s does not exist: is sudo installed?" % os.path.dirname(path))
         install(module, visudo, path, content, before)
     module.exit_json(
         changed=changed,
