@@ -44,7 +44,7 @@ ARGUMENT_SPEC = {
     "backup_dir": {"type": "path"},
     "remote_backup_dir": {"type": "str"},
     "export_dir": {"type": "path"},
-    "variable_prefix": {"type": "str", "default": ""},
+    "var_prefix": {"type": "str", "default": ""},
 }
 REQUIRED_IF = [
     ["mode", "winrm", ["backup_dir"]],
@@ -54,7 +54,7 @@ REQUIRED_IF = [
 
 def build_rules(args):
     """(desired rules, names to remove) from validated options; raises AdfsRuleError."""
-    prefix = args["variable_prefix"]
+    prefix = args["var_prefix"]
     adfs_rules.check_relying_party(args["relying_party"], prefix + "relying_party")
     runas = adfs_rules.runas_rule(
         args["rule_name"], args["tag_key"], args["ldap_attribute"], prefix=prefix
@@ -67,10 +67,11 @@ def build_rules(args):
         session_attribute=args["role_session_attribute"],
         prefix=prefix,
     )
-    if runas.name in [s.name for s in standard]:
+    if runas.name in adfs_rules.STANDARD_RULES:
+        # It would overwrite (or on absent, delete) the AWS sign-in rule of that name.
         raise adfs_rules.AdfsRuleError(
-            "%srule_name %r is also the name of a standard AWS rule: pick another name"
-            % (prefix, runas.name)
+            "%srule_name %r is the name of a standard AWS rule: pick another name, e.g. "
+            "SSMSessionRunAs" % (prefix, runas.name)
         )
     if args["state"] == "absent":
         # Absent removes only the run-as rule; the standard rules carry AWS sign-in itself.
@@ -209,7 +210,7 @@ class ActionModule(ActionBase):
                 create_trust=create_trust if args["create_trust"] else None,
             )
         except adfs_rules.AdfsTrustMissing:
-            prefix = args["variable_prefix"]
+            prefix = args["var_prefix"]
             raise AnsibleActionFail(
                 "%srelying_party %r does not exist on %s: create it (set %screate_trust: true to "
                 "add it from %s) or fix the name" % (prefix, rp, host, prefix, AWS_METADATA_URL)
