@@ -49,7 +49,9 @@ DISTROS = {
     "debian12": {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"},
     "debian13": {"suite": "trixie", "mirror": "http://deb.debian.org/debian"},
 }
-BASE_PACKAGES = "systemd,systemd-sysv,dbus,python3,sudo,iproute2,ca-certificates,procps"
+BASE_PACKAGES = (
+    "systemd,systemd-sysv,dbus,python3,sudo,iproute2,iputils-ping,ca-certificates,procps"
+)
 DC_PACKAGES = (
     "samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user"
     " ldb-tools smbclient python3-samba"
@@ -220,12 +222,16 @@ def dc_image() -> str:
 
 
 def prune_images(repo: str, keep: str, prefix: str = "") -> None:
-    """Remove older builds of the same recipe family (not the base images of other distros)."""
+    """Remove older builds of the same recipe family that no container uses any more.
+
+    Never forced: an image still used by a running lab (another scenario's, the user's) stays
+    until that lab is recreated; the next build prunes it.
+    """
     out = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repo, check=False).stdout
     for ref in out.split():
         tag = ref.rsplit(":", 1)[-1]
         if ref != keep and tag.startswith(prefix):
-            podman("rmi", "-f", ref, check=False)
+            podman("rmi", ref, check=False)
 
 
 def scratch_dir() -> str:
@@ -596,10 +602,11 @@ def cmd_down(args) -> None:
     for net in nets:
         podman("network", "rm", "-f", net, check=False)
     if args.images:
-        for repo in (f"{IMAGE_REPO}-dc",):
-            out = podman("images", "-q", repo, check=False).stdout.split()
-            for ref in set(out):
-                podman("rmi", "-f", ref, check=False)
+        # The DC image is derived and cheap to rebuild; base images stay cached. Not forced:
+        # another lab (a molecule scenario) may still run on it.
+        for ref in set(podman("images", "-q", f"{IMAGE_REPO}-dc", check=False).stdout.split()):
+            if podman("rmi", ref, check=False).returncode != 0:
+                log(f"kept image {ref}: another lab still uses it")
     if lab.state.exists():
         for child in ("lab.json", "moto.log"):
             with contextlib.suppress(FileNotFoundError):
