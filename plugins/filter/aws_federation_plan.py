@@ -71,6 +71,11 @@ options:
       instance_tag:
         description: If set (one C(key: value)), sessions start only on instances with this tag.
         type: dict
+      session_preferences:
+        description:
+          - Options for the P(federated.ssm_runas.session_preferences#module) module; checked
+            here so a bad value fails before any AWS call.
+        type: dict
       roles:
         description: The federation roles.
         type: list
@@ -109,9 +114,8 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible.errors import AnsibleFilterError  # noqa: E402 - docs come first
+from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (  # noqa: E402
     FederationInputError,
     federation_plan,
 )

@@ -15,7 +15,9 @@ __metaclass__ = type
 import copy
 import re
 import unicodedata
-import xml.etree.ElementTree as ET  # noqa: S405 - parses operator-supplied IdP metadata only
+import xml.etree.ElementTree as ET
+
+from ansible_collections.federated.ssm_runas.plugins.module_utils import ssm_preferences
 
 POLICY_VERSION = "2012-10-17"
 RUN_SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -419,6 +421,19 @@ def federation_plan(spec):
             dupes,
             "role names are case-insensitive in IAM and must be unique",
         )
+    prefs = spec.get("session_preferences") or {}
+    if not isinstance(prefs, dict):
+        _fail(
+            "aws_federation_session_preferences",
+            prefs,
+            "give a mapping of session_preferences options",
+        )
+    try:
+        wanted = ssm_preferences.desired_inputs(prefs)
+        if "runAsDefaultUser" in wanted:  # else the stored document may already name one
+            ssm_preferences.check_merged({"inputs": wanted})
+    except ssm_preferences.PreferencesError as exc:
+        raise FederationInputError("aws_federation_session_preferences.%s" % exc) from None
     metadata = spec.get("saml_metadata")
     if state == "present":
         metadata = validate_saml_metadata(

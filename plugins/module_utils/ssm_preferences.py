@@ -102,8 +102,12 @@ def _check(option, kind, value, bounds):
     if value == "":
         return value
     if kind == "user" and not _USER_RE.match(value):
-        _fail(option, value, "a Linux user name: letters, digits and ._@- only, since the "
-                             "agent passes it unquoted to a shell")
+        _fail(
+            option,
+            value,
+            "a Linux user name: letters, digits and ._@- only, since the "
+            "agent passes it unquoted to a shell",
+        )
     if kind == "s3_bucket" and not _BUCKET_RE.match(value):
         _fail(option, value, "an S3 bucket name: 3-63 lower-case letters, digits, '.' or '-'")
     if kind == "log_group" and not _LOG_GROUP_RE.match(value):
@@ -140,9 +144,12 @@ def check_merged(doc):
     """Cross-field rules on the result; returns the document."""
     inputs = doc.get("inputs", {})
     if inputs.get("runAsEnabled") is True and not inputs.get("runAsDefaultUser"):
-        _fail("run_as_default_user", inputs.get("runAsDefaultUser", ""),
-              "required when run_as_enabled is true (Session Manager uses it when a session "
-              "has no run-as tag); name an existing non-root user")
+        _fail(
+            "run_as_default_user",
+            inputs.get("runAsDefaultUser", ""),
+            "required when run_as_enabled is true (Session Manager uses it when a session "
+            "has no run-as tag); name an existing non-root user",
+        )
     return doc
 
 
@@ -156,15 +163,18 @@ def changes(before, after):
             old_profile = old.get(key) if isinstance(old.get(key), dict) else {}
             for os_name in sorted(set(old_profile) | set(new[key])):
                 if old_profile.get(os_name) != new[key].get(os_name):
-                    out.append({"input": "shellProfile.%s" % os_name,
-                                "before": old_profile.get(os_name),
-                                "after": new[key].get(os_name)})
+                    out.append(
+                        {
+                            "input": "shellProfile.%s" % os_name,
+                            "before": old_profile.get(os_name),
+                            "after": new[key].get(os_name),
+                        }
+                    )
         elif old.get(key) != new.get(key):
             out.append({"input": key, "before": old.get(key), "after": new.get(key)})
     for key in sorted(set(before or {}) | set(after)):
         if key != "inputs" and (before or {}).get(key) != after.get(key):
-            out.append({"input": key, "before": (before or {}).get(key),
-                        "after": after.get(key)})
+            out.append({"input": key, "before": (before or {}).get(key), "after": after.get(key)})
     return out
 
 
@@ -194,8 +204,10 @@ def parse(content, name=DOCUMENT_NAME):
     try:
         doc = json.loads(content)
     except ValueError as exc:
-        raise PreferencesError("%s: the stored document is not JSON (%s); fix or delete it "
-                               "in the console" % (name, exc)) from None
+        raise PreferencesError(
+            "%s: the stored document is not JSON (%s); fix or delete it "
+            "in the console" % (name, exc)
+        ) from None
     if not isinstance(doc, dict):
         raise PreferencesError("%s: the stored document is not a JSON object" % name)
     return doc
