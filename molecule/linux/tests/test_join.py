@@ -1,0 +1,63 @@
+"""What the joined instances say: realm, names, homes where the SSM agent expects them."""
+
+import pytest
+from conftest import DOMAIN
+
+MEMBERS = {
+    # user: groups that give a home (ad_join_home_groups)
+    "bob": ["networkadmins"],
+    "alice": ["sysadmins"],
+    "dave": ["networkadmins", "sysadmins"],
+    "erin": ["help desk"],
+}
+
+
+def test_realm_is_configured(host):
+    out = host.check_output("realm list")
+    assert out.splitlines()[0] == DOMAIN
+    assert "configured: kerberos-member" in out
+    assert f"login-formats: %U@{DOMAIN}" in out
+
+
+def test_bob_resolves_with_his_ad_group(host):
+    out = host.check_output(f"id bob@{DOMAIN}")
+    assert f"(networkadmins@{DOMAIN})" in out
+
+
+def test_upn_in_other_letter_case_resolves_to_the_canonical_name(host):
+    assert host.check_output(f"id -un Bob@{DOMAIN.upper()}") == f"bob@{DOMAIN}"
+
+
+@pytest.mark.parametrize("user", sorted(MEMBERS))
+def test_group_members_have_homes_as_the_agent_expects(host, user):
+    name = f"{user}@{DOMAIN}"
+    home = host.file(f"/home/{name}")
+    assert home.is_directory
+    assert home.user == name
+    assert home.uid == int(host.check_output(f"id -u {name}"))
+    assert home.gid == int(host.check_output(f"id -g {name}"))
+    assert home.mode == 0o700
+    assert host.file(f"/home/{name}/.bashrc").user == name  # copied from /etc/skel
+    # NSS agrees with the agent's HOME=/home/<tag>.
+    assert host.user(name).home == f"/home/{name}"
+
+
+def test_user_in_no_group_gets_no_home(host):
+    assert host.run(f"id carol@{DOMAIN}").rc == 0
+    assert not host.file(f"/home/carol@{DOMAIN}").exists
+
+
+def test_sssd_keys_are_set_and_realmd_keys_survive(host):
+    conf = host.file("/etc/sssd/sssd.conf")
+    assert conf.mode == 0o600
+    text = conf.content_string
+    section = text.split(f"[domain/{DOMAIN}]", 1)[1].split("\n[", 1)[0]
+    assert "use_fully_qualified_names = True" in section
+    assert "override_homedir = /home/%u@%d" in section
+    # Written by realmd at join time: edited around, not overwritten.
+    assert f"ad_domain = {DOMAIN}" in section
+    assert "realmd_tags = " in section
+
+
+def test_realmd_needs_no_packagekit(host):
+    assert host.run("dpkg-query -W packagekit").rc != 0
