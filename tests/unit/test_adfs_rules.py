@@ -308,9 +308,13 @@ def rule_bodies(draw, name=None):
 def rule_sets(draw):
     nl = draw(st.sampled_from(["\n", "\r\n"]))
     bodies = draw(st.lists(rule_bodies(), max_size=5))
-    seps = [
-        draw(st.sampled_from(["", "\n", "\n\n", " // note; => x\n", "\n/* c;*/\n"])) for _ in bodies
-    ]
+    seps = draw(
+        st.lists(
+            st.sampled_from(["", "\n", "\n\n", " // note; => x\n", "\n/* c;*/\n"]),
+            min_size=len(bodies),
+            max_size=len(bodies),
+        )
+    )
     text = "".join(s + b for s, b in zip(seps, bodies, strict=True))
     text += draw(st.sampled_from(["", "\n", "\n\n"]))
     return text.replace("\r\n", "\n").replace("\n", nl)
