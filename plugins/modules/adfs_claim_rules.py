@@ -116,7 +116,7 @@ options:
     description:
       - Controller directory for the export artifacts. Required with O(mode=export).
     type: path
-  variable_prefix:
+  var_prefix:
     description:
       - Prefix put before option names in error messages, so a role reports its own variable
         names (the C(adfs_claims) role passes V(adfs_claims_)).
