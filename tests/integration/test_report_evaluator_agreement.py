@@ -19,11 +19,10 @@ BRIDGE = HERE / "iam_eval" / "simulate.mjs"
 SIMULATOR = REPO / "node_modules" / "@cloud-copilot" / "iam-simulate"
 sys.path.insert(0, str(REPO / "tests" / "unit"))
 
-from test_iam_conditions import CASES, ROLE  # noqa: E402
-
 from ansible_collections.federated.ssm_runas.plugins.module_utils import (  # noqa: E402
     iam_conditions as ic,
 )
+from test_iam_conditions import CASES, ROLE  # noqa: E402
 
 EXPECTED = {
     ic.ALLOW: "Allowed",
@@ -75,14 +74,9 @@ def simulated():
     return {r["id"]: r for r in json.loads(proc.stdout)["results"]}
 
 
-@pytest.mark.parametrize(
-    ("case_id", "doc", "principal", "action", "context", "expected"),
-    CASES,
-    ids=[c[0] for c in CASES],
-)
-def test_same_decision_as_iam_simulate(
-    simulated, case_id, doc, principal, action, context, expected
-):
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_same_decision_as_iam_simulate(simulated, case):
+    case_id, doc, principal, action, context, expected = case
     ours = ic.evaluate(doc, {"Federated": principal}, action, context, resource=ROLE)["decision"]
     theirs = simulated[case_id]
     assert theirs["result"] != "Error", theirs["errors"]

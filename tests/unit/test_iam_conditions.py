@@ -61,34 +61,34 @@ def with_deny(base, condition):
     return out
 
 
-A, E, I, U = ic.ALLOW, ic.EXPLICIT_DENY, ic.IMPLICIT_DENY, ic.UNKNOWN
+A, E, N, U = ic.ALLOW, ic.EXPLICIT_DENY, ic.IMPLICIT_DENY, ic.UNKNOWN  # N: not allowed
 ASSUME, TAG = "sts:AssumeRoleWithSAML", "sts:TagSession"
 
 # (id, policy, principal ARN, action, context, expected)
 CASES = [
     ("generated-good-upn", GENERATED, PROVIDER, ASSUME, ctx("bob@example.test"), A),
     ("generated-good-upn-tagsession", GENERATED, PROVIDER, TAG, ctx("bob@example.test"), A),
-    ("generated-other-suffix", GENERATED, PROVIDER, TAG, ctx("mallory@partner.test"), I),
-    ("generated-upper-suffix", GENERATED, PROVIDER, ASSUME, ctx("Bob@Example.Test"), I),
+    ("generated-other-suffix", GENERATED, PROVIDER, TAG, ctx("mallory@partner.test"), N),
+    ("generated-upper-suffix", GENERATED, PROVIDER, ASSUME, ctx("Bob@Example.Test"), N),
     ("generated-upper-local-part", GENERATED, PROVIDER, ASSUME, ctx("Bob@example.test"), A),
-    ("generated-empty-local-part", GENERATED, PROVIDER, ASSUME, ctx("@example.test"), I),
-    ("generated-no-tag", GENERATED, PROVIDER, ASSUME, ctx(None), I),
+    ("generated-empty-local-part", GENERATED, PROVIDER, ASSUME, ctx("@example.test"), N),
+    ("generated-no-tag", GENERATED, PROVIDER, ASSUME, ctx(None), N),
     (
         "generated-wrong-audience",
         GENERATED,
         PROVIDER,
         ASSUME,
         ctx("bob@example.test", aud="https://evil.example/saml"),
-        I,
+        N,
     ),
-    ("generated-other-provider", GENERATED, OTHER_PROVIDER, ASSUME, ctx("bob@example.test"), I),
+    ("generated-other-provider", GENERATED, OTHER_PROVIDER, ASSUME, ctx("bob@example.test"), N),
     (
         "generated-extra-tag-key",
         GENERATED,
         PROVIDER,
         TAG,
         ctx("bob@example.test", keys=[KEY, "Department"]),
-        I,
+        N,
     ),
     (
         "generated-unlisted-action",
@@ -96,10 +96,10 @@ CASES = [
         PROVIDER,
         "sts:AssumeRole",
         ctx("bob@example.test"),
-        I,
+        N,
     ),
     ("no-suffix-any-value", GENERATED_NO_SUFFIX, PROVIDER, TAG, ctx("root"), A),
-    ("no-suffix-empty-value", GENERATED_NO_SUFFIX, PROVIDER, TAG, ctx(""), I),
+    ("no-suffix-empty-value", GENERATED_NO_SUFFIX, PROVIDER, TAG, ctx(""), N),
     (
         "stringlike-star-matches-empty",
         policy({"StringLike": {"aws:RequestTag/" + KEY: "*"}}),
@@ -122,7 +122,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("boob"),
-        I,
+        N,
     ),
     (
         "stringlike-dot-is-literal",
@@ -130,7 +130,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("abc"),
-        I,
+        N,
     ),
     (
         "stringequals-case-sensitive",
@@ -138,7 +138,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("Bob"),
-        I,
+        N,
     ),
     (
         "stringequals-list-is-or",
@@ -170,7 +170,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("rooted"),
-        I,
+        N,
     ),
     (
         "stringnotlike-no-match-allows",
@@ -210,7 +210,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("bob", keys=[KEY, "Dept"]),
-        I,
+        N,
     ),
     (
         "foranyvalue-hit",
@@ -226,7 +226,7 @@ CASES = [
         PROVIDER,
         ASSUME,
         ctx(None),
-        I,
+        N,
     ),
     (
         "null-true-absent",
@@ -250,7 +250,7 @@ CASES = [
         PROVIDER,
         ASSUME,
         ctx(None),
-        I,
+        N,
     ),
     (
         "iflexists-absent",
@@ -266,7 +266,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("bob@y.test"),
-        I,
+        N,
     ),
     (
         "condition-key-case-insensitive",
@@ -282,7 +282,7 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("bob"),
-        I,
+        N,
     ),
     (
         "explicit-deny-wins",
@@ -340,7 +340,7 @@ CASES = [
         PROVIDER,
         ASSUME,
         ctx("root", **{"SAML:sub": "bob"}),
-        I,
+        N,
     ),
 ]
 
@@ -366,12 +366,9 @@ UNKNOWN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case_id", "doc", "principal", "action", "context", "expected"),
-    CASES,
-    ids=[c[0] for c in CASES],
-)
-def test_decision(case_id, doc, principal, action, context, expected):
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_decision(case):
+    case_id, doc, principal, action, context, expected = case
     result = ic.evaluate(doc, {"Federated": principal}, action, context, resource=ROLE)
     assert result["decision"] == expected, (case_id, result)
 
@@ -392,7 +389,7 @@ def test_unknown_allow_statement_does_not_hide_a_known_explicit_deny():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("bob@example.test", A), ("mallory@partner.test", I), ("Bob@Example.Test", I)],
+    [("bob@example.test", A), ("mallory@partner.test", N), ("Bob@Example.Test", N)],
 )
 def test_may_assume_with_saml_needs_both_actions(value, expected):
     decision, reason = ic.may_assume_with_saml(GENERATED, PROVIDER, AUD, {KEY: value}, ROLE)
@@ -403,7 +400,7 @@ def test_may_assume_with_saml_needs_both_actions(value, expected):
 def test_tagsession_missing_from_policy_is_denied():
     doc = policy({"StringEquals": {"SAML:aud": AUD}}, action=["sts:AssumeRoleWithSAML"])
     decision, reason = ic.may_assume_with_saml(doc, PROVIDER, AUD, {KEY: "bob@example.test"})
-    assert decision == I
+    assert decision == N
     assert reason.startswith("sts:TagSession")
 
 
