@@ -64,7 +64,17 @@ verify: lab-up ## the run-as preflight report on the lab
 	@$(BIN)/ansible-playbook -i inventories/lab playbooks/verify.yml $(ANSIBLE_ARGS)
 
 # ---------------------------------------------------------------------------- gates
-test: setup lint sanity unit molecule ## every gate and every molecule scenario
+TEST_LOGS   := $(REPO)/.cache/test-logs
+TEST_STEPS  := lint sanity unit molecule
+
+test: setup ## every gate and every molecule scenario (logs in .cache/test-logs, then a secret scan)
+	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
+	@for step in $(TEST_STEPS); do \
+	  echo "== make $$step"; start=$$(date +%s); \
+	  $(MAKE) $$step 2>&1 | tee $(TEST_LOGS)/$$step.log; \
+	  echo "== make $$step passed in $$(( $$(date +%s) - start ))s"; \
+	done
+	@$(BIN)/python tools/secret_scan.py $(TEST_LOGS)
 	@echo "test: all gates passed"
 
 lint: setup ## ansible-lint (production), yamllint, ruff, docs drift
