@@ -1,0 +1,118 @@
+"""runas_probe: what the agent would see for a run-as name, read-only, argv-only."""
+
+import os
+
+import pytest
+from ansible_collections.federated.ssm_runas.plugins.modules import runas_probe as rp
+
+ID_CASES = [
+    (
+        "uid=1385601104(bob@example.test) gid=1385600513(domain users@example.test) "
+        "groups=1385600513(domain users@example.test),1385601105(networkadmins@example.test)",
+        {
+            "uid": 1385601104,
+            "gid": 1385600513,
+            "user": "bob@example.test",
+            "group": "domain users@example.test",
+            "groups": ["domain users@example.test", "networkadmins@example.test"],
+        },
+    ),
+    (
+        "uid=0(root) gid=0(root) groups=0(root)",
+        {"uid": 0, "gid": 0, "user": "root", "group": "root", "groups": ["root"]},
+    ),
+    (
+        "uid=1000(help desk@example.test) gid=1000(help desk@example.test) "
+        "groups=1000(help desk@example.test)",
+        {
+            "uid": 1000,
+            "gid": 1000,
+            "user": "help desk@example.test",
+            "group": "help desk@example.test",
+            "groups": ["help desk@example.test"],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ID_CASES, ids=["ad-user", "root", "spaces"])
+def test_parse_id(text, expected):
+    assert rp.parse_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("bob@example.test", None),
+        ("Bob@Example.Test", None),
+        ("-u", "starts with '-'"),
+        ("../etc", "contains '/'"),
+        ("..", "empty, '.' or '..'"),
+        ("", "empty, '.' or '..'"),
+        ("bob\nroot", "contains a control character"),
+    ],
+)
+def test_names_that_would_escape_are_refused(name, reason):
+    assert rp.invalid_reason(name) == reason
+
+
+def test_stat_path_reports_owner_mode_and_absence(tmp_path):
+    home = tmp_path / "bob@example.test"
+    home.mkdir(mode=0o700)
+    got = rp.stat_path(str(home))
+    assert got["exists"] and got["is_dir"] and got["uid"] == os.getuid() and got["mode"] == "0700"
+    assert rp.stat_path(str(tmp_path / "missing")) == {
+        "path": str(tmp_path / "missing"),
+        "exists": False,
+    }
+
+
+class FakeModule:
+    """Answers run_command like id and sudo would; records every argv."""
+
+    def __init__(self, users, params=None):
+        self.users = users
+        self.params = {"sudo": True, **(params or {})}
+        self.calls = []
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        name = argv[-1]
+        known = self.users.get(name.lower())
+        if argv[0].endswith("id"):
+            if known is None:
+                return 1, "", f"id: '{name}': no such user\n"
+            return (
+                0,
+                f"uid={known}({name.lower()}) gid={known}(users) groups={known}(users)\n",
+                "",
+            )
+        return 0, f"User {name} may run the following commands on h:\n    (ALL) ALL\n", ""
+
+
+def test_probe_uses_the_name_as_given_for_home_and_the_canonical_one_too(tmp_path):
+    (tmp_path / "bob@example.test").mkdir()
+    module = FakeModule({"bob@example.test": os.getuid()})
+    got = rp.probe(module, "Bob@example.test", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
+    assert got["id"]["ok"] and got["id"]["user"] == "bob@example.test"
+    assert got["home"]["path"].endswith("/Bob@example.test") and not got["home"]["exists"]
+    assert got["canonical_home"]["exists"]
+    assert "(ALL) ALL" in got["sudo"]["stdout"]
+    # argv only, the name as one argument: nothing for a shell to split.
+    assert module.calls == [
+        ["/usr/bin/id", "Bob@example.test"],
+        ["/usr/bin/sudo", "-n", "-l", "-U", "Bob@example.test"],
+    ]
+
+
+def test_unknown_user_is_not_sudo_probed(tmp_path):
+    module = FakeModule({})
+    got = rp.probe(module, "zed@example.test", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
+    assert not got["id"]["ok"] and "no such user" in got["id"]["stderr"]
+    assert "sudo" not in got and len(module.calls) == 1
+
+
+def test_invalid_name_runs_nothing(tmp_path):
+    module = FakeModule({})
+    got = rp.probe(module, "-n", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
+    assert got == {"valid": False, "reason": "starts with '-'"} and module.calls == []
