@@ -604,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     started = time.monotonic()
     stop: Callable[[int, object], None] = lambda *_: sys.exit(130)  # noqa: E731
-    signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         if args.sections & {"adfs"}:
             figures += adfs_figures(args.runs)
@@ -619,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(lsr_figure(bench))
     finally:
         bench.teardown()
+        signal.signal(signal.SIGTERM, previous)
     header = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -125,9 +125,7 @@ class FaultProxy:
                 conn = http.client.HTTPConnection(
                     proxy.upstream.hostname, proxy.upstream.port, timeout=60
                 )
-                headers = {
-                    k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS
-                }
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
                 headers["Host"] = proxy.upstream.netloc
                 conn.request(self.command, self.path, body=body, headers=headers)
                 resp = conn.getresponse()

@@ -66,7 +66,5 @@ def test_connection_drop_between_read_and_write(tmp_path, applied):
     assert (store.reads, store.writes) == (1, 0 if applied else 1)
     ruleset = R.parse(store.rules)
     assert ruleset.names().count("SSMSessionRunAs") == 1
-    assert [r.body for r in ruleset.rules[:4]] == [
-        r.body for r in R.parse(fixtures.STANDARD).rules
-    ]
+    assert [r.body for r in ruleset.rules[:4]] == [r.body for r in R.parse(fixtures.STANDARD).rules]
     assert not fixtures.run(store, tmp_path)["changed"]

@@ -15,8 +15,9 @@ DOCUMENT = "SSM-SessionManagerRunShell"
 
 
 def reset(endpoint):
-    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(req, timeout=10).close()
+    # endpoint is the loopback http URL of the test's own moto server.
+    req = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
 
 
 def aws_state(endpoint):
@@ -36,9 +37,7 @@ def aws_state(endpoint):
             "tags": sorted((t["Key"], t["Value"]) for t in role.get("Tags", [])),
             "attached": sorted(
                 a["PolicyArn"]
-                for a in iam.list_attached_role_policies(RoleName=r["RoleName"])[
-                    "AttachedPolicies"
-                ]
+                for a in iam.list_attached_role_policies(RoleName=r["RoleName"])["AttachedPolicies"]
             ),
         }
     for p in iam.list_policies(Scope="Local")["Policies"]:
