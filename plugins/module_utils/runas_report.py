@@ -897,7 +897,15 @@ def render_table(report):
 
 
 def _md(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Table-safe, and no raw HTML: fixes mention placeholders like /home/<tag>."""
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+    )
 
 
 def render_markdown(report):
@@ -957,7 +965,7 @@ def render_markdown(report):
             )
     if report["problems"]:
         out += ["", "## Problems", ""] + ["- %s" % _md(p) for p in report["problems"]]
-    out += ["", "Hops: " + "; ".join("*%s* = %s" % (n, t) for n, t in HOPS), ""]
+    out += ["", "Hops: " + "; ".join("*%s* = %s" % (n, _md(t)) for n, t in HOPS), ""]
     return "\n".join(out)
 
 

@@ -38,7 +38,9 @@ options:
     type: bool
     default: true
   start_tls:
-    description: Upgrade a plain connection with StartTLS (use with O(use_ssl=false), port 389).
+    description:
+      - Upgrade a plain connection with StartTLS (use with O(use_ssl=false), port 389).
+      - O(use_ssl) and O(start_tls) cannot both be true.
     type: bool
     default: false
   validate_certs:
@@ -285,12 +287,16 @@ def main():
             extra_users=dict(type="list", elements="str", default=[]),
             timeout=dict(type="int", default=15),
         ),
-        mutually_exclusive=[("use_ssl", "start_tls")],
         supports_check_mode=True,
     )
     if not HAS_LDAP3:
         module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_IMPORT_ERROR)
     params = module.params
+    if params["use_ssl"] and params["start_tls"]:
+        module.fail_json(
+            msg="use_ssl and start_tls are both true: choose LDAPS (use_ssl, port "
+            "636) or StartTLS (start_tls, use_ssl false, port 389)"
+        )
     try:
         conn = connect(params)
     except Exception as exc:  # ldap3 raises many unrelated exception types

@@ -634,6 +634,11 @@ def test_markdown_escapes_pipes_in_values():
     assert "a\\|b" in text
 
 
+def test_markdown_has_no_raw_html_from_placeholders():
+    text = rr.render_markdown(run(_bob_upper_local()))
+    assert "HOME=/home/&lt;tag as given&gt;" in text and "<tag" not in text
+
+
 def test_inputs_are_not_modified():
     e = env()
     before = copy.deepcopy(e)
