@@ -26,25 +26,6 @@ IMPLICIT_DENY = "implicit_deny"
 UNKNOWN = "unknown"
 SAML_ACTIONS = ("sts:AssumeRoleWithSAML", "sts:TagSession")
 
-_STRING_OPS = {
-    "StringEquals": (lambda v, p: v == p, False),
-    "StringNotEquals": (lambda v, p: v == p, True),
-    "StringEqualsIgnoreCase": (lambda v, p: v.lower() == p.lower(), False),
-    "StringNotEqualsIgnoreCase": (lambda v, p: v.lower() == p.lower(), True),
-    "StringLike": (lambda v, p: _glob(p).match(v) is not None, False),
-    "StringNotLike": (lambda v, p: _glob(p).match(v) is not None, True),
-    "ArnEquals": (lambda v, p: _arn_like(v, p), False),  # noqa: PLW0108 - defined below
-    "ArnLike": (lambda v, p: _arn_like(v, p), False),  # noqa: PLW0108 - defined below
-    "ArnNotEquals": (lambda v, p: _arn_like(v, p), True),  # noqa: PLW0108 - defined below
-    "ArnNotLike": (lambda v, p: _arn_like(v, p), True),  # noqa: PLW0108 - defined below
-    "Bool": (lambda v, p: v.lower() == p.lower(), False),
-}
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-
-
-class Unknown(Exception):
-    """This part of the policy cannot be evaluated here; the message says why."""
-
 
 def _glob(pattern, ignore_case=False):
     """IAM wildcards: * any run of characters (also none), ? exactly one character."""
@@ -66,6 +47,26 @@ def _arn_like(value, pattern):
     if len(val_parts) != 6 or len(pat_parts) != 6:
         return False
     return all(_glob(pat_parts[i]).match(val_parts[i]) is not None for i in range(6))
+
+
+_STRING_OPS = {
+    "StringEquals": (lambda v, p: v == p, False),
+    "StringNotEquals": (lambda v, p: v == p, True),
+    "StringEqualsIgnoreCase": (lambda v, p: v.lower() == p.lower(), False),
+    "StringNotEqualsIgnoreCase": (lambda v, p: v.lower() == p.lower(), True),
+    "StringLike": (lambda v, p: _glob(p).match(v) is not None, False),
+    "StringNotLike": (lambda v, p: _glob(p).match(v) is not None, True),
+    "ArnEquals": (_arn_like, False),
+    "ArnLike": (_arn_like, False),
+    "ArnNotEquals": (_arn_like, True),
+    "ArnNotLike": (_arn_like, True),
+    "Bool": (lambda v, p: v.lower() == p.lower(), False),
+}
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+class Unknown(Exception):
+    """This part of the policy cannot be evaluated here; the message says why."""
 
 
 def _as_list(value):

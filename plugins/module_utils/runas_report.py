@@ -39,7 +39,7 @@ HOPS = (
     ("home", "/home/<tag> owned"),
     ("sudo", "sudo as declared"),
 )
-HOP_NAMES = tuple(name for name, _ in HOPS)
+HOP_NAMES = tuple(hop[0] for hop in HOPS)
 HOP_TITLES = dict(HOPS)
 PASS, FAIL, UNKNOWN, SKIPPED = "pass", "fail", "unknown", "skipped"
 GREEN, RED, AMBER = "green", "red", "unknown"
@@ -165,8 +165,14 @@ def parse_sudo_list(text):
     return entries
 
 
+def _split2(text, sep):
+    """'a<sep>b' -> ('a', 'b'); without sep -> (text, '')."""
+    head, found, tail = str(text).partition(sep)
+    return head, tail if found else ""
+
+
 def _runas_key(text):
-    user, _, group = str(text).partition(":")
+    user, group = _split2(text, ":")
     return (user.strip() or "root", group.strip() or None)
 
 
@@ -176,8 +182,8 @@ def _command_matches(declared, listed):
         return True
     if declared == "ALL":
         return False
-    d_path, _, d_args = declared.partition(" ")
-    l_path, _, l_args = listed.partition(" ")
+    d_path, d_args = _split2(declared, " ")
+    l_path, l_args = _split2(listed, " ")
     same_program = d_path == l_path or (
         not d_path.startswith("/") and l_path.rsplit("/", 1)[-1] == d_path
     )
@@ -428,10 +434,10 @@ def _trust_one(value, tag_key, provider, audience, *, host, role):
             "simulator or simplify it to the operators playbooks/aws.yml generates"
             % (name, reason),
         )
-    lower, _ = iam_conditions.may_assume_with_saml(
+    lower = iam_conditions.may_assume_with_saml(
         policy, provider, audience, {tag_key: value.lower()}, role.get("arn")
     )
-    if lower == iam_conditions.ALLOW:
+    if lower[0] == iam_conditions.ALLOW:
         fix = (
             "the trust policy of %s compares %s case-sensitively and allows %s but not %s: "
             "set the user's UPN in lower case in AD (Set-ADUser <user> -UserPrincipalName %s)"

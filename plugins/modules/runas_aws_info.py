@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: runas_aws_info
 short_description: Read back the AWS side of Session Manager run-as for a preflight report
 version_added: 0.1.0
-author: federated.ssm_runas maintainers
+author:
+  - federated.ssm_runas maintainers (@federated)
 description:
   - Reads, and never changes, what decides whether a federated AD user can start a
     Session Manager shell as themselves, in as few API calls as possible.
@@ -34,11 +35,14 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: runas_directory_info
 short_description: List the AD users of the Session Manager run-as groups over LDAP
 version_added: 0.1.0
-author: federated.ssm_runas maintainers
+author:
+  - federated.ssm_runas maintainers (@federated)
 description:
   - Looks up the run-as groups in Active Directory and lists their users, including members
     of nested groups (C(LDAP_MATCHING_RULE_IN_CHAIN), C(1.2.840.113556.1.4.1941)), with the
@@ -21,7 +22,7 @@ description:
     run-as group, so a report can say why they cannot use run-as.
   - One search per group plus one for the extra users. Read-only.
   - Runs where the C(ldap3) Python library is installed, normally the controller
-    (C(delegate_to: localhost) or a play on C(localhost)).
+    (a play on C(localhost), or C(delegate_to) localhost).
 requirements:
   - ldap3
 options:
@@ -76,11 +77,15 @@ options:
     description: Seconds to wait for the connection and each answer.
     type: int
     default: 15
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Put O(bind_password) in a vault and set C(no_log) on the task; the module never returns it.
 """
@@ -301,16 +306,16 @@ def main():
         conn = connect(params)
     except Exception as exc:  # ldap3 raises many unrelated exception types
         module.fail_json(
-            msg="LDAP bind to %s:%s as %s failed: %s. Check runas_report_ldap_server, the "
-            "bind user and password, and TLS (runas_report_ldap_validate_certs, "
-            "runas_report_ldap_ca_file)"
+            msg="LDAP bind to %s:%s as %s failed: %s. Check the server "
+            "(runas_report_ldap.server for playbooks/verify.yml), the bind user and password, "
+            "and TLS (validate_certs, ca_file)"
             % (params["server"], params["port"], params["bind_user"], exc)
         )
     try:
         groups, users = collect(conn, params["base_dn"], params["groups"], params["extra_users"])
     except Exception as exc:
         module.fail_json(
-            msg="LDAP search under %s failed: %s; check runas_report_ldap_base_dn"
+            msg="LDAP search under %s failed: %s; check base_dn (runas_report_ldap.base_dn)"
             % (params["base_dn"], exc)
         )
     finally:

@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: runas_probe
 short_description: Read what the SSM agent will see for Session Manager run-as user names
 version_added: 0.1.0
-author: federated.ssm_runas maintainers
+author:
+  - federated.ssm_runas maintainers (@federated)
 description:
   - For each name, as the amazon-ssm-agent would receive it in the C(SSMSessionRunAs) tag,
     runs C(id <name>), reads the status of C(/home/<name>) (the agent sets
@@ -38,6 +39,8 @@ options:
     description: Also run C(sudo -l -U <name>); needs root.
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -156,8 +159,8 @@ def parse_id(text):
         if match:
             out[field] = int(match.group(1))
             out["user" if field == "uid" else "group"] = match.group(2)
-    _, _, groups = text.partition("groups=")
-    out["groups"] = [name for _, name in _ID_PAIR.findall(groups)]
+    groups = text.partition("groups=")[2]
+    out["groups"] = [pair[1] for pair in _ID_PAIR.findall(groups)]
     return out
 
 

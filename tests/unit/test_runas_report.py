@@ -152,7 +152,8 @@ def probe(
     return out
 
 
-def env(users=None, probes=None, accounts=None, instances=None, model=MODEL):
+def env(users=None, probes=None, accounts=None, instances=None, model=None):
+    model = model or MODEL
     users = users if users is not None else [user()]
     if instances is None:
         probes = (
