@@ -55,7 +55,9 @@ lab-up: setup ## bring the embedded lab up (or reuse it)
 lab: lab-up ## the main job: site playbook on inventories/lab, then the run-as report
 	@start=$$(date +%s); \
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/site.yml $(ANSIBLE_ARGS); \
-	echo "lab: site.yml on inventories/lab finished in $$(( $$(date +%s) - start ))s"
+	echo "lab: site.yml on inventories/lab finished in $$(( $$(date +%s) - start ))s"; \
+	$(BIN)/ansible-playbook -i inventories/lab playbooks/verify.yml $(ANSIBLE_ARGS); \
+	echo "lab: run-as report in artifacts/lab/report.md and report.json"
 
 lab-down: ## remove what the lab created (cached base images stay)
 	@$(BIN)/python lab/lab.py down --name $(LAB) --images 2>/dev/null || python3 lab/lab.py down --name $(LAB) --images
