@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: aws_federation_plan
 short_description: Validate SAML federation data and generate the IAM documents
 version_added: 0.1.0
-author: federated.ssm_runas maintainers
+author: federated.ssm_runas maintainers (@federated)
 description:
   - Takes the P(federated.ssm_runas.aws_federation#role) variables (without their
     C(aws_federation_) prefix) and returns the SAML provider ARN, each role's trust policy
@@ -69,7 +69,7 @@ options:
         type: str
         default: EC2SSMPermissions
       instance_tag:
-        description: If set (one C(key: value)), sessions start only on instances with this tag.
+        description: "If set (one C(key: value)), sessions start only on instances with this tag."
         type: dict
       session_preferences:
         description:

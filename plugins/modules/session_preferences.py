@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 module: session_preferences
 short_description: Manage AWS Systems Manager Session Manager preferences
 version_added: 0.1.0
-author: federated.ssm_runas maintainers
+author: federated.ssm_runas maintainers (@federated)
 description:
   - Manages the Session Manager preferences document C(SSM-SessionManagerRunShell)
     (document type C(Session)) of one region.
@@ -272,7 +272,7 @@ def main():
         idle_session_timeout=dict(type="int"),
         max_session_duration=dict(type="int"),
         s3_bucket_name=dict(type="str"),
-        s3_key_prefix=dict(type="str"),
+        s3_key_prefix=dict(type="str", no_log=False),
         s3_encryption_enabled=dict(type="bool"),
         cloudwatch_log_group_name=dict(type="str"),
         cloudwatch_encryption_enabled=dict(type="bool"),

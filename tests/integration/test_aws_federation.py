@@ -124,8 +124,8 @@ def test_role_lifecycle_against_moto(moto_endpoint, tmp_path):
         tmp_path,
         variables,
         [
-            "SAML provider ADFS is present",
-            "Managed policy EC2SSMPermissions is present",
+            "SAML provider is present",
+            "Session Manager managed policy is present",
             "Federation role is present",
             "Session Manager preferences are present",
         ],
@@ -197,8 +197,8 @@ def test_role_lifecycle_against_moto(moto_endpoint, tmp_path):
         tmp_path,
         gone,
         [
-            "SAML provider ADFS is absent",
-            "Managed policy EC2SSMPermissions is absent",
+            "SAML provider is absent",
+            "Session Manager managed policy is absent",
             "Federation role is absent",
             "Session Manager preferences are absent",
         ],

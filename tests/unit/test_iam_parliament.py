@@ -2,6 +2,7 @@
 reports is listed here with the reason it is not a problem."""
 
 import importlib.resources
+import importlib.util
 import json
 import sys
 import types
@@ -10,14 +11,11 @@ from pathlib import Path
 import pytest
 from ansible_collections.federated.ssm_runas.plugins.module_utils import iam_documents as iam
 
-if "pkg_resources" not in sys.modules:
-    try:
-        import pkg_resources  # noqa: F401
-    except ImportError:
-        # setuptools >= 81 dropped pkg_resources; parliament 1.6.4 only needs resource_filename.
-        shim = types.ModuleType("pkg_resources")
-        shim.resource_filename = lambda pkg, name: str(importlib.resources.files(pkg) / name)
-        sys.modules["pkg_resources"] = shim
+if importlib.util.find_spec("pkg_resources") is None:
+    # setuptools >= 81 dropped pkg_resources; parliament 1.6.4 only needs resource_filename.
+    shim = types.ModuleType("pkg_resources")
+    shim.resource_filename = lambda pkg, name: str(importlib.resources.files(pkg) / name)
+    sys.modules["pkg_resources"] = shim
 
 parliament = pytest.importorskip("parliament", reason="parliament is in requirements/dev.txt")
 
