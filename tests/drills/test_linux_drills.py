@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 LAB = "drill"
 WATCHED = ("/etc/sssd/sssd.conf", "/etc/krb5.conf", "/etc/sudoers", "/etc/sudoers.d/ssm-runas")
 JOIN_PROCESSES = "realm join|adcli join"
+CENSORED = "the output has been hidden"
 
 pytestmark = pytest.mark.lab
 
@@ -61,6 +62,7 @@ def lab():
     out = REPO / ".cache" / "drills" / LAB  # kept: the logs are read and secret-scanned
     args = Namespace(lab=LAB, out=str(out), keep=False)
     lab = bench_tool.Bench(args)
+    shutil.rmtree(lab.logs, ignore_errors=True)
     lab.logs.mkdir(parents=True, exist_ok=True)
     lab.clear_leftovers()
     try:
@@ -113,7 +115,8 @@ def linux(lab, label):
 
 def fatal_lines(lab):
     """The failure as the operator sees it: from the first error line to the recap."""
-    log = sorted(lab.logs.glob("[0-9]*.log"))[-1].read_text(errors="replace").splitlines()
+    newest = max(lab.logs.glob("[0-9]*.log"), key=lambda p: p.stat().st_mtime)
+    log = newest.read_text(errors="replace").splitlines()
     start = next(
         (i for i, line in enumerate(log) if line.startswith(("fatal:", "failed:", "[ERROR]"))),
         None,
@@ -176,6 +179,13 @@ def test_dc_stopped_during_join_fails_cleanly_and_a_rerun_converges(lab):
     assert podman("exec", lab.instance, "visudo", "-c").returncode == 0
     _s, recap, rc = linux(lab, "join-idempotent")
     assert rc == 0 and recap[lab.instance]["changed"] == 0, recap
+
+    # Last, so that the state checks above always run: the operator must learn why.
+    if any(CENSORED in line for line in fatal):
+        pytest.xfail(
+            "roles/ad_join/tasks/present.yml 'Host is joined to the realm': no_log hides "
+            "realm's error; the operator sees only the censored notice"
+        )
 
 
 BAD_RULES = [
