@@ -76,7 +76,7 @@ test: setup ## every gate and every molecule scenario (logs in .cache/test-logs,
 	  $(MAKE) $$step 2>&1 | tee $(TEST_LOGS)/$$step.log; \
 	  echo "== make $$step passed in $$(( $$(date +%s) - start ))s"; \
 	done
-	@$(BIN)/python tools/secret_scan.py $(TEST_LOGS)
+	@$(BIN)/python tools/secret_scan.py $(TEST_LOGS) $(wildcard .cache/drills .cache/bench/logs)
 	@echo "test: all gates passed"
 
 lint: setup ## ansible-lint (production), yamllint, ruff, docs drift
@@ -86,8 +86,9 @@ lint: setup ## ansible-lint (production), yamllint, ruff, docs drift
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/argspec_docs.py --check
 
-unit: setup ## pytest: unit, evaluator and controller-side tests
+unit: setup ## pytest: unit, evaluator and controller-side tests, quick failure drills
 	$(BIN)/pytest -q tests/unit tests/integration
+	$(BIN)/pytest -q -m quick tests/drills
 
 sanity: setup ## ansible-test sanity on plugins, in a temp ansible_collections tree
 	@tools/sanity
@@ -97,7 +98,7 @@ molecule: setup ## all molecule scenarios, or SCENARIO=name
 	else scenarios=$$(ls molecule | grep -v -e '^_' -e '^README'); fi; \
 	for s in $$scenarios; do echo "== molecule test -s $$s"; $(BIN)/molecule test -s $$s; done
 
-bench: lab-up ## performance figures as ratios (Markdown + JSON in .cache/bench)
+bench: setup ## performance figures as ratios (Markdown + JSON in .cache/bench)
 	@$(BIN)/python tools/bench.py
 
 drills: setup ## failure drills that do not fit `make test`

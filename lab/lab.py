@@ -252,11 +252,14 @@ class Lab:
         self.state = STATE_ROOT / name
         self.prefix = f"ssm-runas-{name}"
         self.network = f"{self.prefix}-net"
-        self.subnet = subnet_for(name)
-        net = ipaddress.ip_network(self.subnet)
+        self.use_subnet(subnet_for(name))
+        self.dc_name = f"{self.prefix}-dc"
+
+    def use_subnet(self, subnet: str) -> None:
+        self.subnet = subnet
+        net = ipaddress.ip_network(subnet)
         self.gateway = str(net.network_address + 1)
         self.dc_ip = str(net.network_address + 10)
-        self.dc_name = f"{self.prefix}-dc"
 
     # secrets -----------------------------------------------------------------------------
     @property
@@ -313,8 +316,17 @@ class Lab:
         return out
 
     def ensure_network(self) -> None:
-        if podman("network", "exists", self.network, check=False).returncode == 0:
+        """The lab's network: its existing subnet, else the preferred one or the next free /24."""
+        nets = json.loads(podman("network", "ls", "--format", "json").stdout or "[]")
+        used = {}
+        for net in nets:
+            for sub in net.get("subnets") or []:
+                used[sub.get("subnet")] = net.get("name")
+        mine = [s for s, n in used.items() if n == self.network]
+        if mine:
+            self.use_subnet(mine[0])
             return
+        self.use_subnet(free_subnet(subnet_for(self.name), set(used)))
         podman(
             "network",
             "create",
@@ -372,7 +384,8 @@ class Lab:
             90,
         )
 
-    def up_dc(self) -> None:
+    def up_dc(self) -> bool:
+        """Start (or reuse) the DC and its cast; True when the realm was provisioned anew."""
         image = dc_image()
         fresh = not self.running(self.dc_name, image)
         self.run_systemd(
@@ -418,15 +431,17 @@ class Lab:
             stdin=payload,
             timeout=300,
         )
+        return fresh
 
     def up_instance(self, index: int, distro: str) -> str:
         container = f"{self.prefix}-i{index}"
-        apt_cache = CACHE_ROOT / "apt" / distro
-        apt_cache.mkdir(parents=True, exist_ok=True)
-        (apt_cache / "partial").mkdir(exist_ok=True)
+        image = base_image(distro)
+        if self.running(container, image):
+            return container
+        apt_cache = seed_apt_cache(container, distro)
         self.run_systemd(
             container,
-            base_image(distro),
+            image,
             hostname=f"i{index}-{self.name}.{DOMAIN}",
             role="instance",
             distro=distro,
@@ -519,6 +534,42 @@ METADATA = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
+def free_subnet(preferred: str, used: set[str]) -> str:
+    """preferred unless another network has it, else the next free /24 of 10.89.128.0/17."""
+    if preferred not in used:
+        return preferred
+    start = int(preferred.split(".")[2])
+    for step in range(1, 128):
+        candidate = f"10.89.{128 + (start - 128 + step) % 128}.0/24"
+        if candidate not in used:
+            return candidate
+    raise SystemExit("lab: no free /24 left in 10.89.128.0/17; remove unused podman networks")
+
+
+def seed_apt_cache(container: str, distro: str) -> Path:
+    """A container's own .deb cache (apt locks it), seeded by hard links from the distro's pool.
+
+    Sharing one directory between containers makes parallel apt runs fail on its lock.
+    """
+    pool = CACHE_ROOT / "apt" / distro
+    own = CACHE_ROOT / "apt" / "containers" / container
+    pool.mkdir(parents=True, exist_ok=True)
+    harvest_apt_cache(own, pool)
+    shutil.rmtree(own, ignore_errors=True)
+    (own / "partial").mkdir(parents=True)
+    for deb in pool.glob("*.deb"):
+        with contextlib.suppress(FileExistsError):
+            os.link(deb, own / deb.name)
+    return own
+
+
+def harvest_apt_cache(own: Path, pool: Path) -> None:
+    """Hard-link what a container downloaded back into its distro's pool."""
+    for deb in own.glob("*.deb"):
+        with contextlib.suppress(FileExistsError):
+            os.link(deb, pool / deb.name)
+
+
 def subnet_for(name: str) -> str:
     """A /24 per lab name, stable across runs, inside 10.89.128.0/17 (podman's own range)."""
     if name == "lab":
@@ -574,7 +625,11 @@ def cmd_up(args) -> None:
     instances: list[str] = []
     if not args.aws_only:
         lab.ensure_network()
-        lab.up_dc()
+        if lab.up_dc():
+            # A new realm invalidates every join made against the old DC: start instances anew.
+            for c in lab.containers():
+                if c.get("Labels", {}).get(ROLE_LABEL) == "instance":
+                    podman("rm", "-f", "-t", "2", c["Names"][0], check=False)
         instances = [lab.up_instance(i + 1, d) for i, d in enumerate(distros)]
         # Instances beyond the requested count (from an earlier, larger lab) are removed.
         wanted = set(instances) | {lab.dc_name}
@@ -595,6 +650,12 @@ def cmd_up(args) -> None:
 def cmd_down(args) -> None:
     lab = Lab(args.name)
     lab.down_moto()
+    for c in lab.containers():
+        distro = c.get("Labels", {}).get(DISTRO_LABEL, "")
+        own = CACHE_ROOT / "apt" / "containers" / c["Names"][0]
+        if distro and own.exists():
+            harvest_apt_cache(own, CACHE_ROOT / "apt" / distro)
+            shutil.rmtree(own, ignore_errors=True)
     ids = podman("ps", "-aq", "--filter", f"label={LABEL}={args.name}").stdout.split()
     if ids:
         podman("rm", "-f", "-t", "2", *ids)

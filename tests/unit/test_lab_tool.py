@@ -41,3 +41,33 @@ def test_passwords_meet_ad_complexity_and_differ():
         assert re.search(r"\d", pw)
         assert re.search(r"[^A-Za-z0-9]", pw)
         assert re.fullmatch(r"[A-Za-z0-9-]+", pw), "no characters that need shell quoting"
+
+
+def test_free_subnet_keeps_the_preferred_one_when_free():
+    assert lab_tool.free_subnet("10.89.161.0/24", {"10.89.200.0/24"}) == "10.89.161.0/24"
+
+
+def test_free_subnet_moves_on_when_another_network_has_it():
+    used = {"10.89.161.0/24", "10.89.162.0/24"}
+    assert lab_tool.free_subnet("10.89.161.0/24", used) == "10.89.163.0/24"
+
+
+def test_free_subnet_wraps_inside_the_lab_range():
+    assert lab_tool.free_subnet("10.89.255.0/24", {"10.89.255.0/24"}) == "10.89.128.0/24"
+
+
+def test_each_container_gets_its_own_apt_cache_seeded_from_the_pool(tmp_path, monkeypatch):
+    monkeypatch.setattr(lab_tool, "CACHE_ROOT", tmp_path)
+    pool = tmp_path / "apt" / "debian12"
+    pool.mkdir(parents=True)
+    (pool / "a.deb").write_text("a")
+    first = lab_tool.seed_apt_cache("c1", "debian12")
+    second = lab_tool.seed_apt_cache("c2", "debian12")
+    assert first != second
+    assert (first / "a.deb").samefile(pool / "a.deb")
+    assert (first / "partial").is_dir()
+    # What one container downloads reaches the pool for the next one.
+    (first / "b.deb").write_text("b")
+    lab_tool.harvest_apt_cache(first, pool)
+    third = lab_tool.seed_apt_cache("c3", "debian12")
+    assert sorted(p.name for p in third.glob("*.deb")) == ["a.deb", "b.deb"]
