@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers as s
 from ansible_collections.federated.ssm_runas.plugins.modules import sudoers_file
@@ -129,8 +130,16 @@ def test_anything_accepted_is_one_valid_rule(tmp_path, group, arg):
 
 # ------------------------------------------------------------------------------ module
 def run_module(args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit):
-        sudoers_file.main()
+    # Modules run in their own process on the target; once any controller code has been
+    # imported in this test process, warnings would go to the controller's display instead
+    # of the module result.
+    saved = _internal.is_controller
+    _internal.is_controller = False
+    try:
+        with patch_module_args(args), pytest.raises(SystemExit):
+            sudoers_file.main()
+    finally:
+        _internal.is_controller = saved
     return json.loads(capsys.readouterr().out)
 
 
