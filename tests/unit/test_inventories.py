@@ -260,7 +260,7 @@ def test_inline_vault_values_need_no_password_when_env_has_the_secrets(tmp_path)
 
 def test_whole_file_vault_needs_its_password_even_when_env_has_the_secrets(tmp_path):
     """Why the README says encrypt_string: documents ansible-core's eager file decryption."""
-    inventory, _ = vault_inventory(tmp_path, whole_file=True)
+    inventory, _vault = vault_inventory(tmp_path, whole_file=True)
     env = offline_env(SSM_RUNAS_JOIN_PASSWORD="join-from-env", SSM_RUNAS_WINRM_PASSWORD="w-env")
     result, seen = probe(tmp_path, inventory, "aws-dev", env)
     assert result.returncode != 0 and seen is None

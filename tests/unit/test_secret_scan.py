@@ -96,7 +96,7 @@ def test_every_file_in_a_tree_is_scanned_and_each_hit_reported(tmp_path, state, 
     nested = directory / "molecule" / "linux"
     nested.mkdir(parents=True)
     (nested / "converge.log").write_text(f"ok\nok\n{ADMIN} and {BOB}\n")
-    rc, out, _ = run(capsys, "--state-dir", state, directory)
+    rc, out, _err = run(capsys, "--state-dir", state, directory)
     assert rc == 1
     assert sorted(out.splitlines()) == sorted(
         [
@@ -119,7 +119,7 @@ def test_missing_path_is_a_usage_error(tmp_path, state, capsys):
 def test_no_labs_means_nothing_to_find(tmp_path, capsys):
     empty = tmp_path / "empty-state"
     empty.mkdir()
-    rc, out, _ = run(capsys, "--state-dir", empty, logs(tmp_path, ADMIN))
+    rc, out, _err = run(capsys, "--state-dir", empty, logs(tmp_path, ADMIN))
     assert rc == 0 and "nothing to look for" in out
 
 
