@@ -58,9 +58,14 @@ CASES = [
         {"ad_sudoers_rules": rule(commands=['/usr/bin/ip "a b"'])},
         'only a lone ""',
     ),
-    ("nopasswd-not-bool", {"ad_sudoers_rules": rule(nopasswd="maybe")}, "must be true or false"),
+    # Caught by the role's argument spec before the role's own checks.
+    (
+        "nopasswd-not-bool",
+        {"ad_sudoers_rules": rule(nopasswd="maybe")},
+        "argument 'nopasswd' is of type str",
+    ),
     ("domain-injection", {"ad_sudoers_domain": "example.test ALL"}, "is not a DNS domain name"),
-    ("unknown-key", {"ad_sudoers_rules": rule(setenv=True)}, 'unknown key "setenv"'),
+    ("unknown-key", {"ad_sudoers_rules": rule(setenv=True)}, "ad_sudoers_rules.setenv. Supported"),
 ]
 
 
