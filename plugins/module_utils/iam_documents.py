@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -378,13 +377,26 @@ def _validate_role(role, index, var="aws_federation_roles"):
     }
 
 
+def _plain(value):
+    """A plain copy of mappings and sequences.
+
+    Filter arguments arrive as Ansible's lazy template containers, which reference the templar;
+    copy.deepcopy on them also copies the plugin loaders (and breaks them).
+    """
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def federation_plan(spec):
     """Validate the role's variables and return everything the tasks need.
 
     ``spec`` uses the role's variable names without the ``aws_federation_`` prefix.
     ``saml_metadata`` is the metadata text (None when state is absent).
     """
-    spec = copy.deepcopy(spec)
+    spec = _plain(spec)
     state = spec.get("state", "present")
     if state not in ("present", "absent"):
         _fail("aws_federation_state", state, "use 'present' or 'absent'")
