@@ -60,7 +60,7 @@ lab: lab-up ## the main job: site playbook on inventories/lab, then the run-as r
 	echo "lab: run-as report in artifacts/lab/report.md and report.json"
 
 lab-down: ## remove what the lab created (cached base images stay)
-	@$(BIN)/python lab/lab.py down --name $(LAB) --images 2>/dev/null || python3 lab/lab.py down --name $(LAB) --images
+	@$$(test -x $(BIN)/python && echo $(BIN)/python || echo python3) lab/lab.py down --name $(LAB) --images
 
 verify: lab-up ## the run-as preflight report on the lab
 	@$(BIN)/ansible-playbook -i inventories/lab playbooks/verify.yml $(ANSIBLE_ARGS)
