@@ -15,9 +15,9 @@ description:
   - Reports in one call which of O(packages) are missing, which realms the host is joined to
     (C(realm list --name-only)) and whether PAM home creation is enabled.
   - With O(preflight=true) also checks what a join needs and fails with a message that names
-    the problem and the fix: a domain controller found through DNS SRV
-    C(_ldap._tcp.<domain>) and CLDAP (C(adcli info)), and a clock within O(max_clock_skew)
-    seconds of the DC's (C(net ads info), an anonymous LDAP rootDSE read).
+    the problem and the fix. A domain controller must be found through DNS SRV
+    C(_ldap._tcp.<domain>) and CLDAP (C(adcli info)), and the clock must be within
+    O(max_clock_skew) seconds of the DC's (C(net ads info), an anonymous LDAP rootDSE read).
   - Changes nothing.
 author:
   - federated.ssm_runas maintainers (@federated)
@@ -55,8 +55,12 @@ options:
     default: ad_join
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying
+      target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in
+      check_mode), when in diff mode.
     support: none
 """
 

@@ -42,8 +42,12 @@ notes:
   - Supports check mode and diff mode.
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying
+      target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in
+      check_mode), when in diff mode.
     support: full
 """
 

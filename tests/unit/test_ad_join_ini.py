@@ -46,7 +46,7 @@ def test_keys_are_set_in_place(settings, key, expected, n_changes):
 
 
 def test_unchanged_settings_give_identical_text():
-    text, _ = apply_settings(REALMD_SSSD, {DOMAIN: {"override_homedir": "/home/%u@%d"}})
+    text, _changes = apply_settings(REALMD_SSSD, {DOMAIN: {"override_homedir": "/home/%u@%d"}})
     again, changes = apply_settings(text, {DOMAIN: {"override_homedir": "/home/%u@%d"}})
     assert again == text
     assert changes == []
@@ -54,7 +54,7 @@ def test_unchanged_settings_give_identical_text():
 
 def test_new_key_goes_to_the_end_of_its_section_not_the_file():
     text = "[a]\nx = 1\n\n[b]\ny = 2\n"
-    after, _ = apply_settings(text, {"a": {"z": "3"}})
+    after, _changes = apply_settings(text, {"a": {"z": "3"}})
     assert after == "[a]\nx = 1\nz = 3\n\n[b]\ny = 2\n"
 
 
@@ -65,7 +65,7 @@ def test_missing_section_is_appended():
 
 
 def test_empty_file_gets_the_section():
-    after, _ = apply_settings("", {"service": {"automatic-install": "no"}})
+    after, _changes = apply_settings("", {"service": {"automatic-install": "no"}})
     assert after == "[service]\nautomatic-install = no\n"
 
 
@@ -76,7 +76,7 @@ def test_duplicate_keys_collapse_to_the_first():
 
 
 def test_same_key_in_other_section_is_untouched():
-    after, _ = apply_settings("[a]\nx = 1\n[b]\nx = 1\n", {"b": {"x": "2"}})
+    after, _changes = apply_settings("[a]\nx = 1\n[b]\nx = 1\n", {"b": {"x": "2"}})
     assert get_value(after, "a", "x") == "1"
     assert get_value(after, "b", "x") == "2"
 
