@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -133,6 +134,13 @@ def base_image(distro: str) -> str:
     ref = f"{IMAGE_REPO}-base:{distro}-{base_recipe(distro)}"
     if image_exists(ref):
         return ref
+    with build_lock():
+        if image_exists(ref):  # built by a concurrent lab.py while we waited
+            return ref
+        return _build_base(distro, ref)
+
+
+def _build_base(distro: str, ref: str) -> str:
     spec = DISTROS[distro]
     log(f"building {ref} with debootstrap (about a minute)")
     started = time.monotonic()
@@ -191,8 +199,19 @@ def dc_image() -> str:
     ref = f"{IMAGE_REPO}-dc:{recipe_hash('dc-v2', base, DC_PACKAGES)}"
     if image_exists(ref):
         return ref
+    with build_lock():
+        if image_exists(ref):
+            return ref
+        return _build_dc(base, ref)
+
+
+def _build_dc(base: str, ref: str) -> str:
     log(f"building {ref} (samba packages)")
-    builder = "ssm-runas-dc-build"
+    builder = f"ssm-runas-dc-build-{os.getpid()}"
+    # Builders of an interrupted run (we hold the build lock, so none is live).
+    stale = podman("ps", "-aq", "--filter", f"label={LABEL}=build").stdout.split()
+    if stale:
+        podman("rm", "-f", *stale, check=False)
     podman("rm", "-f", builder, check=False)
     # No systemd while installing: nothing starts, so smbd/nmbd/winbind can be masked before
     # they ever run (stopping winbind hangs for 90 s in a container).
@@ -219,6 +238,19 @@ def dc_image() -> str:
     podman("rm", "-f", builder)
     prune_images(f"{IMAGE_REPO}-dc", keep=ref)
     return ref
+
+
+@contextlib.contextmanager
+def build_lock():
+    """One image build at a time on this machine (labs and scenarios start concurrently)."""
+    path = CACHE_ROOT / "build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def prune_images(repo: str, keep: str, prefix: str = "") -> None:
@@ -656,9 +688,14 @@ def cmd_down(args) -> None:
         if distro and own.exists():
             harvest_apt_cache(own, CACHE_ROOT / "apt" / distro)
             shutil.rmtree(own, ignore_errors=True)
-    ids = podman("ps", "-aq", "--filter", f"label={LABEL}={args.name}").stdout.split()
-    if ids:
-        podman("rm", "-f", "-t", "2", *ids)
+    # A container that is stopping while we remove it can make `podman rm` fail once: retry.
+    for attempt in range(3):
+        ids = podman("ps", "-aq", "--filter", f"label={LABEL}={args.name}").stdout.split()
+        if not ids:
+            break
+        if podman("rm", "-f", "-t", "2", *ids, check=attempt == 2).returncode == 0:
+            break
+        time.sleep(2)
     nets = podman("network", "ls", "-q", "--filter", f"label={LABEL}={args.name}").stdout.split()
     for net in nets:
         podman("network", "rm", "-f", net, check=False)
