@@ -61,6 +61,10 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _LOG_GROUP_RE = re.compile(r"^[\w.\-/#]{1,512}$")
 
 
+# SSM refuses larger documents: MaxDocumentSizeExceeded, "the size limit of a document is 64 KB".
+MAX_DOCUMENT_BYTES = 64 * 1024
+
+
 class PreferencesError(ValueError):
     """Bad preference: the message names the option, the value and the fix."""
 
@@ -149,6 +153,15 @@ def check_merged(doc):
             inputs.get("runAsDefaultUser", ""),
             "required when run_as_enabled is true (Session Manager uses it when a session "
             "has no run-as tag); name an existing non-root user",
+        )
+    size = len(render(doc).encode("utf-8"))
+    if size > MAX_DOCUMENT_BYTES:
+        profile = inputs.get("shellProfile") or {}
+        _fail(
+            "shell_profile",
+            "%d bytes in all" % sum(len(str(v)) for v in profile.values()),
+            "the preferences document would be %d bytes; SSM stores at most %d "
+            "(MaxDocumentSizeExceeded): shorten the shell profiles" % (size, MAX_DOCUMENT_BYTES),
         )
     return doc
 

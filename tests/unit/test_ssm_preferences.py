@@ -92,6 +92,16 @@ def test_run_as_needs_a_default_user():
     assert p.check_merged(p.merge(None, {"runAsEnabled": True, "runAsDefaultUser": "u"}))
 
 
+@pytest.mark.parametrize(("length", "accepted"), [(60_000, True), (70_000, False)])
+def test_documents_over_the_ssm_size_limit_are_refused_before_any_call(length, accepted):
+    doc = p.merge(None, {"shellProfile": {"linux": "x" * length}})
+    if accepted:
+        assert p.check_merged(doc) is doc
+    else:
+        with pytest.raises(p.PreferencesError, match=r"shell_profile .* at most 65536"):
+            p.check_merged(doc)
+
+
 def test_renderings_differ_as_text_but_not_as_json():
     doc = p.merge(None, {"runAsEnabled": True, "runAsDefaultUser": "u"})
     texts = [p.render(doc, v) for v in range(p.RENDER_VARIANTS)]
