@@ -41,7 +41,8 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt
 	@py=$$(tools/find-python); \
 	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 	  rm -rf $(VENV); echo "setup: creating .venv with $$py"; $$py -m venv $(VENV); fi
-	@$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
+	@$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:" || true; }
 	@rm -f $(VENV)/.ssm-runas-* && touch $@
 
 $(NPM_STAMP): package.json package-lock.json
