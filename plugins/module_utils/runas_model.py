@@ -12,13 +12,16 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+    FederationInputError,
+    validate_account_id,
+    validate_tag_key,
+)
+
 LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
-# STS session tag keys: letters, spaces, digits and _.:/=+-@, 1..128, no "aws:" prefix.
-_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$", re.UNICODE)
 _REALM = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-_ACCOUNT = re.compile(r"^\d{12}$")
 _GROUP_FORBIDDEN = set(',:=!#"\\\n\r\t\0%')
 
 
@@ -85,19 +88,19 @@ def normalize(model):
     if not _REALM.match(upn_suffix):
         _fail("upn_suffix", upn_suffix, "is not a DNS suffix such as example.test")
     tag_key = str(model.get("tag_key") or "SSMSessionRunAs")
-    if not _TAG_KEY.match(tag_key) or tag_key.lower().startswith("aws:"):
-        _fail(
-            "tag_key",
-            tag_key,
-            "is not a valid STS session tag key (1-128 of letters, digits, "
-            "spaces and _.:/=+-@; no 'aws:' prefix)",
-        )
+    aws = dict(model.get("aws") or {})
+    try:
+        # The same rules the IAM side enforces, named after the data model's keys.
+        validate_tag_key(tag_key, var="ssm_runas.tag_key")
+        if aws.get("account_id") is not None:
+            aws["account_id"] = validate_account_id(
+                aws["account_id"], var="ssm_runas.aws.account_id"
+            )
+    except FederationInputError as exc:
+        raise ModelError(str(exc)) from None
     attribute = str(model.get("ldap_attribute") or "userPrincipalName")
     if attribute not in LDAP_ATTRIBUTES:
         _fail("ldap_attribute", attribute, "must be one of %s" % ", ".join(LDAP_ATTRIBUTES))
-    aws = dict(model.get("aws") or {})
-    if aws.get("account_id") is not None and not _ACCOUNT.match(str(aws["account_id"])):
-        _fail("aws.account_id", aws["account_id"], "must be 12 digits (quote it in YAML)")
     fq = model.get("fully_qualified_names", True)
     if not isinstance(fq, bool):
         _fail("fully_qualified_names", fq, "must be true or false")
