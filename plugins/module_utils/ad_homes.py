@@ -132,3 +132,17 @@ def removable(path, uid):
     except OSError:
         return False
     return stat.S_ISDIR(info.st_mode) and info.st_uid == uid
+
+
+def resolve_members_waiting(groups, getgrnam, getpwnam, *, timeout, sleep, clock):
+    """resolve_members, retried once a second while groups are missing, for up to timeout s.
+
+    Right after a restart SSSD answers before its AD backend is online, and a group it has not
+    cached yet does not resolve for that moment.
+    """
+    deadline = clock() + timeout
+    while True:
+        members, missing = resolve_members(groups, getgrnam, getpwnam)
+        if not missing or clock() >= deadline:
+            return members, missing
+        sleep(1)

@@ -4,13 +4,16 @@
 
 Pure functions: text in, text out. Comments, unknown keys, other sections and the order of
 lines survive; only the keys asked for are set (or removed when their value is None).
+ensure_ini writes the result through the module that calls it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
+import tempfile
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
 _KEY = re.compile(r"^\s*(?P<key>[^=#;\s][^=]*?)\s*=\s*(?P<value>.*?)\s*$")
@@ -143,3 +146,35 @@ def get_value(text, section, key):
             if _key_of(line) == key.lower():
                 return _KEY.match(line).group("value")
     return None
+
+
+def ensure_ini(module, path, settings, mode, create=True):
+    """Apply settings to the file at path with mode; returns (changed, changes, diff or None).
+
+    module is the AnsibleModule (check mode, atomic move, file attributes); IniError names a
+    setting or file it refuses. Writes only when the text differs.
+    """
+    exists = os.path.exists(path)
+    if not exists and not create:
+        raise IniError("the file does not exist (create=false)")
+    before = ""
+    if exists:
+        with open(path) as handle:
+            before = handle.read()
+    after, changes = apply_settings(before, settings)
+    changed = after != before
+    diff = None
+    if changed:
+        diff = dict(before=before, after=after, before_header=path, after_header=path)
+    if changed and not module.check_mode:
+        fd, tmp = tempfile.mkstemp(prefix=".ad_join_ini.", dir=os.path.dirname(path) or ".")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(after)
+        if exists:
+            info = os.stat(path)
+            os.chown(tmp, info.st_uid, info.st_gid)
+        module.atomic_move(tmp, path)
+    if not module.check_mode or exists:
+        file_args = module.load_file_common_arguments(dict(path=path, mode=mode))
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed, changes, diff

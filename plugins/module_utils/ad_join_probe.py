@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse what realm, adcli, net and the package managers print; pure functions."""
+"""Parse what realm, adcli, net, the package managers and /etc/os-release say, and pick the
+platform settings that apply to a host; pure functions."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -44,3 +45,90 @@ def clock_offset(net_ads_info_output):
     """Seconds the DC's clock is ahead of ours from `net ads info`, or None."""
     match = re.search(r"^Server time offset:\s*(-?\d+)", net_ads_info_output, re.M)
     return int(match.group(1)) if match else None
+
+
+# os-release ID -> (Ansible's distribution fact, its os_family), so that the vars files keep
+# the names Ansible's distribution facts give them.
+DISTRIBUTIONS = {
+    "debian": ("Debian", "Debian"),
+    "ubuntu": ("Ubuntu", "Debian"),
+    "rhel": ("RedHat", "RedHat"),
+    "centos": ("CentOS", "RedHat"),
+    "rocky": ("Rocky", "RedHat"),
+    "almalinux": ("AlmaLinux", "RedHat"),
+    "ol": ("OracleLinux", "RedHat"),
+    "fedora": ("Fedora", "RedHat"),
+    "amzn": ("Amazon", "RedHat"),
+}
+PLATFORM_FACTS = ("os_family", "distribution", "distribution_major_version")
+
+
+class PlatformError(ValueError):
+    """A host whose platform the role has no settings for; the message names it and the fix."""
+
+
+def parse_os_release(text):
+    """{KEY: value} of an os-release(5) file: shell-style assignments, quotes removed."""
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*([A-Z][A-Z0-9_]*)=(.*?)\s*$", line)
+        if not match:
+            continue
+        value = match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+            if match.group(2)[0] == '"':
+                value = re.sub(r"\\([\\$`\"])", r"\1", value)
+        values[match.group(1)] = value
+    return values
+
+
+def platform_of(os_release):
+    """os_family, distribution and distribution_major_version as Ansible's facts name them."""
+    ident = os_release.get("ID", "").lower()
+    if ident not in DISTRIBUTIONS:
+        name = os_release.get("PRETTY_NAME") or os_release.get("NAME") or "no /etc/os-release"
+        raise PlatformError(
+            "/etc/os-release ID=%r (%s) is not a distribution the role knows (%s). Fix: "
+            "gather facts before the role (gather_facts: true) so that Ansible names the "
+            "platform, and add roles/ad_join/vars/platforms/<os_family or distribution>.yml "
+            "if its os_family is not Debian or RedHat."
+            % (ident, name, ", ".join(sorted(DISTRIBUTIONS)))
+        )
+    distribution, os_family = DISTRIBUTIONS[ident]
+    return {
+        "os_family": os_family,
+        "distribution": distribution,
+        "distribution_major_version": os_release.get("VERSION_ID", "").split(".")[0],
+    }
+
+
+def platform_names(platform):
+    """Vars file names in the order they apply: os_family, distribution, distribution_major."""
+    names = [platform["os_family"], platform["distribution"]]
+    if platform.get("distribution_major_version"):
+        names.append("%s_%s" % (platform["distribution"], platform["distribution_major_version"]))
+    return [n for i, n in enumerate(names) if n not in names[:i]]
+
+
+def merge_platform(platforms, platform):
+    """(settings, names): the entries of platforms that match, merged key by key in order."""
+    candidates = platform_names(platform)
+    names = [n for n in candidates if n in platforms]
+    if not names:
+        raise PlatformError(
+            "no platform settings for os_family=%s distribution=%s major version=%s (looked for "
+            "%s in roles/ad_join/vars/platforms, which has %s). Fix: run the role on a "
+            "supported platform or add one of those files."
+            % (
+                platform["os_family"],
+                platform["distribution"],
+                platform.get("distribution_major_version") or "?",
+                ", ".join("%s.yml" % n for n in candidates),
+                ", ".join(sorted(platforms)) or "nothing",
+            )
+        )
+    settings = {}
+    for name in names:
+        settings.update(platforms[name])
+    return settings, names

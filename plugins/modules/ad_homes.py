@@ -12,6 +12,10 @@ module: ad_homes
 short_description: Home directories for the members of AD groups, where the SSM agent expects them
 version_added: 0.1.0
 description:
+  - With O(sssd_settings), first sets the SSSD keys that decide the names and homes (as
+    M(federated.ssm_runas.ad_join_ini) does, every other line kept) and, when the file changed,
+    flushes SSSD's caches and restarts SSSD before any member is resolved, so that members
+    resolve under the new settings. One call for both keeps a re-run to one round trip.
   - Resolves the members of AD groups through NSS (SSSD) on the host and creates a home
     directory C(<base>/<user name>) for each member that has none, copied from a skeleton
     directory, owned by the user and the user's primary group, mode C(0700).
@@ -72,6 +76,23 @@ options:
       - JSON record of the homes this module created.
     type: path
     default: /var/lib/federated-ssm-runas/ad_homes.json
+  sssd_settings:
+    description:
+      - Keys of O(sssd_conf) to set first, as a mapping of section to a mapping of key to value
+        (booleans are written C(True)/C(False), lists comma separated, C(null) removes a key).
+        Empty means O(sssd_conf) is not touched. Only with O(state=present).
+    type: dict
+    default: {}
+  sssd_conf:
+    description: SSSD's configuration file (created when missing).
+    type: path
+    default: /etc/sssd/sssd.conf
+  sssd_conf_mode:
+    description:
+      - Mode of O(sssd_conf). SSSD refuses a group- or world-writable one; Debian 13's
+        sssd.service adds group read before every start.
+    type: raw
+    default: '0600'
 notes:
   - Supports check mode and diff mode.
   - SSSD access rules (C(access_provider), C(realm permit)) do not apply to Session Manager
@@ -88,6 +109,15 @@ attributes:
 """
 
 EXAMPLES = r"""
+- name: SSSD resolves UPNs to /home/<upn>, and the members of the run-as groups have homes there
+  federated.ssm_runas.ad_homes:
+    sssd_settings:
+      domain/example.test:
+        use_fully_qualified_names: true
+        override_homedir: /home/%u@%d
+    groups: [NetworkAdmins, SysAdmins]
+    domain: example.test
+
 - name: Members of the run-as groups have homes
   federated.ssm_runas.ad_homes:
     groups: [NetworkAdmins, SysAdmins, Help Desk]
@@ -125,12 +155,23 @@ missing_groups:
   returned: always
   type: list
   elements: str
+sssd_changes:
+  description: One line per key of O(sssd_conf) that was (or would be) changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["[domain/example.test] override_homedir: (absent) -> '/home/%u@%d'"]
+sssd_restarted:
+  description: Whether SSSD's caches were flushed and SSSD restarted because O(sssd_conf) changed.
+  returned: always
+  type: bool
 """
 
 import grp  # noqa: E402 - ansible-test wants the docs before imports
 import os  # noqa: E402
 import pwd  # noqa: E402
 import shutil  # noqa: E402
+import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes import (  # noqa: E402
@@ -140,19 +181,80 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes impor
     plan,
     qualify,
     removable,
-    resolve_members,
+    resolve_members_waiting,
     save_manifest,
 )
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini import (  # noqa: E402
+    IniError,
+    ensure_ini,
+)
+
+# Seconds a restarted SSSD gets to bring its AD backend online before groups count as missing.
+SSSD_ONLINE_TIMEOUT = 30
+
+
+def restart_sssd(module, result):
+    """Flush SSSD's caches and restart it, as the settings only apply to a fresh SSSD."""
+    cache_tool = module.get_bin_path("sss_cache")
+    if cache_tool:
+        module.run_command([cache_tool, "-E"])
+    systemctl = module.get_bin_path("systemctl")
+    if systemctl and os.path.isdir("/run/systemd/system"):
+        argv = [systemctl, "restart", "sssd.service"]
+    else:
+        argv = [module.get_bin_path("service", required=True), "sssd", "restart"]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(
+            msg="ad_homes: %s changed but SSSD did not restart (%s rc=%s: %s). Fix: read "
+            "'journalctl -u sssd' and correct the keys in sssd_settings (ad_join_sssd_settings)."
+            % (module.params["sssd_conf"], " ".join(argv), rc, (err or out).strip()),
+            **result,
+        )
+    result["sssd_restarted"] = True
+
+
+def sssd(module, result):
+    """Set the SSSD keys; True when SSSD was restarted because they changed."""
+    params = module.params
+    if not params["sssd_settings"]:
+        return False
+    try:
+        changed, changes, diff = ensure_ini(
+            module, params["sssd_conf"], params["sssd_settings"], params["sssd_conf_mode"]
+        )
+    except IniError as exc:
+        module.fail_json(msg="ad_homes: sssd_conf %s: %s" % (params["sssd_conf"], exc), **result)
+    result["sssd_changes"] = changes
+    if diff:
+        result["diff"].append(diff)
+    if not changed:
+        return False
+    result["changed"] = True
+    if module.check_mode:
+        return False
+    restart_sssd(module, result)
+    return True
 
 
 def present(module, result):
     params = module.params
     names = [qualify(g, params["domain"], params["fully_qualified"]) for g in params["groups"]]
+    restarted = sssd(module, result)
+    if not names:
+        return
     cache_tool = module.get_bin_path("sss_cache")
-    if params["refresh_cache"] and cache_tool and not module.check_mode and names:
+    if params["refresh_cache"] and cache_tool and not module.check_mode and not restarted:
         # One call for all groups (-G) costs a third of one call per group; not fatal.
         module.run_command([cache_tool, "-G"])
-    members, missing = resolve_members(names, grp.getgrnam, pwd.getpwnam)
+    members, missing = resolve_members_waiting(
+        names,
+        grp.getgrnam,
+        pwd.getpwnam,
+        timeout=SSSD_ONLINE_TIMEOUT if restarted else 0,
+        sleep=time.sleep,
+        clock=time.monotonic,
+    )
     result["missing_groups"] = missing
     if missing:
         message = (
@@ -172,10 +274,14 @@ def present(module, result):
     if not to_create:
         return
     result["changed"] = True
-    result["diff"] = {
-        "before": "".join("%s\n" % p for p in result["present"]),
-        "after": "".join("%s\n" % p for p in sorted(result["present"] + result["created"])),
-    }
+    result["diff"].append(
+        {
+            "before": "".join("%s\n" % p for p in result["present"]),
+            "after": "".join("%s\n" % p for p in sorted(result["present"] + result["created"])),
+            "before_header": "homes in %s" % params["base"],
+            "after_header": "homes in %s" % params["base"],
+        }
+    )
     if module.check_mode:
         return
     manifest = load_manifest(params["state_file"])
@@ -194,7 +300,7 @@ def absent(module, result):
     if not manifest:
         return
     result["changed"] = True
-    result["diff"] = {"before": "".join("%s\n" % p for p in gone), "after": ""}
+    result["diff"].append({"before": "".join("%s\n" % p for p in gone), "after": ""})
     if module.check_mode:
         return
     for path in gone:
@@ -214,10 +320,23 @@ def main():
             missing_groups=dict(type="str", choices=["fail", "warn"], default="fail"),
             refresh_cache=dict(type="bool", default=True),
             state_file=dict(type="path", default="/var/lib/federated-ssm-runas/ad_homes.json"),
+            sssd_settings=dict(type="dict", default={}),
+            sssd_conf=dict(type="path", default="/etc/sssd/sssd.conf"),
+            sssd_conf_mode=dict(type="raw", default="0600"),
         ),
         supports_check_mode=True,
     )
-    result = dict(changed=False, created=[], removed=[], present=[], members={}, missing_groups=[])
+    result = dict(
+        changed=False,
+        created=[],
+        removed=[],
+        present=[],
+        members={},
+        missing_groups=[],
+        sssd_changes=[],
+        sssd_restarted=False,
+        diff=[],
+    )
     try:
         if module.params["state"] == "present":
             present(module, result)
@@ -225,6 +344,8 @@ def main():
             absent(module, result)
     except HomesError as exc:
         module.fail_json(msg="ad_homes: %s" % exc, **result)
+    if not result["diff"]:
+        del result["diff"]
     module.exit_json(**result)
 
 

@@ -9,11 +9,15 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: ad_join_info
-short_description: One cheap probe of a host's realm membership, and the join prerequisites
+short_description: One cheap probe of a host's platform, realm membership and join prerequisites
 version_added: 0.1.0
 description:
-  - Reports in one call which of O(packages) are missing, which realms the host is joined to
-    (C(realm list --name-only)) and whether PAM home creation is enabled.
+  - Reports in one call the host's platform settings, which packages are missing, which realms
+    the host is joined to (C(realm list --name-only)) and whether PAM home creation is enabled.
+  - The platform settings are the entries of O(platforms) named after the host's os_family,
+    distribution and C(<distribution>_<major version>), merged key by key in that order (those
+    that exist). The platform comes from O(platform_facts) when the play gathered facts, else
+    from C(/etc/os-release), so that no fact gathering is needed.
   - With O(preflight=true) also checks what a join needs and fails with a message that names
     the problem and the fix. A domain controller must be found through DNS SRV
     C(_ldap._tcp.<domain>) and CLDAP (C(adcli info)), and the clock must be within
@@ -30,17 +34,26 @@ options:
     description: AD DNS domain (for O(preflight)).
     type: str
     default: ''
+  platforms:
+    description:
+      - Platform settings by name (an os_family, a distribution or C(<distribution>_<major>)).
+        Empty means no platform is looked at.
+      - Keys the probe uses itself, all optional - C(packages) (checked like O(packages)),
+        C(mkhomedir_path) (a file that shows whether PAM home creation is enabled) and
+        C(mkhomedir_regexp) (matches a line of that file when it is).
+    type: dict
+    default: {}
+  platform_facts:
+    description:
+      - C(os_family), C(distribution) and C(distribution_major_version) as gathered by
+        M(ansible.builtin.setup). Used instead of C(/etc/os-release) when all three are given.
+    type: dict
+    default: {}
   packages:
-    description: Packages whose installation state is reported.
+    description: Packages whose installation state is reported, in addition to the platform's.
     type: list
     elements: str
     default: []
-  mkhomedir_path:
-    description: File that shows whether PAM home creation is enabled.
-    type: path
-  mkhomedir_regexp:
-    description: Regular expression that matches a line of O(mkhomedir_path) when it is.
-    type: str
   preflight:
     description: Check DNS SRV discovery of a DC and the clock skew against it.
     type: bool
@@ -70,6 +83,22 @@ EXAMPLES = r"""
     realm: EXAMPLE.TEST
     packages: [realmd, sssd, adcli]
   register: ad_join_info
+
+- name: Platform settings, packages and PAM home creation are known without gathering facts
+  federated.ssm_runas.ad_join_info:
+    realm: EXAMPLE.TEST
+    platforms:
+      Debian:
+        packages: [realmd, sssd, adcli]
+        mkhomedir_path: /etc/pam.d/common-session
+        mkhomedir_regexp: '^session\s+\S+\s+pam_mkhomedir\.so'
+      Debian_13:
+        sssd_conf_mode: "0640"
+      RedHat:
+        packages: [realmd, sssd, adcli, oddjob-mkhomedir]
+        mkhomedir_path: /etc/authselect/authselect.conf
+        mkhomedir_regexp: '^with-mkhomedir$'
+  register: ad_join_info
 """
 
 RETURN = r"""
@@ -88,9 +117,27 @@ missing_packages:
   type: list
   elements: str
 mkhomedir_enabled:
-  description: Whether O(mkhomedir_regexp) matched in O(mkhomedir_path) (null when not asked).
+  description:
+    - Whether the platform's C(mkhomedir_regexp) matched in its C(mkhomedir_path) (null when the
+      platform names none).
   returned: always
   type: bool
+platform:
+  description: The merged settings of the O(platforms) entries that match the host.
+  returned: always
+  type: dict
+  sample: {"packages": [realmd, sssd], "package_manager": apt, "sssd_conf_mode": "0640"}
+platform_names:
+  description: Names of the O(platforms) entries merged, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [Debian, Debian_13]
+platform_facts:
+  description: The host's C(os_family), C(distribution) and C(distribution_major_version).
+  returned: when O(platforms) is not empty
+  type: dict
+  sample: {"os_family": Debian, "distribution": Debian, "distribution_major_version": "13"}
 domain_controller:
   description: DC found by O(preflight).
   returned: when O(preflight=true)
@@ -106,13 +153,34 @@ import re  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_probe import (  # noqa: E402
+    PLATFORM_FACTS,
+    PlatformError,
     adcli_dc,
     clock_offset,
     configured_realms,
     is_joined,
+    merge_platform,
     missing_dpkg,
     missing_rpm,
+    parse_os_release,
+    platform_of,
 )
+
+OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
+
+
+def host_platform(module):
+    """The platform from gathered facts when complete, else from os-release (no setup call)."""
+    facts = module.params["platform_facts"]
+    if all(facts.get(key) not in (None, "") for key in PLATFORM_FACTS):
+        return dict((key, str(facts[key])) for key in PLATFORM_FACTS)
+    text = ""
+    for path in OS_RELEASE:
+        if os.path.exists(path):
+            with open(path) as handle:
+                text = handle.read()
+            break
+    return platform_of(parse_os_release(text))
 
 
 def package_state(module, packages):
@@ -182,30 +250,46 @@ def main():
         argument_spec=dict(
             realm=dict(type="str", required=True),
             domain=dict(type="str", default=""),
+            platforms=dict(type="dict", default={}),
+            platform_facts=dict(type="dict", default={}),
             packages=dict(type="list", elements="str", default=[]),
-            mkhomedir_path=dict(type="path"),
-            mkhomedir_regexp=dict(type="str"),
             preflight=dict(type="bool", default=False),
             max_clock_skew=dict(type="int", default=300),
             var_prefix=dict(type="str", default="ad_join"),
         ),
-        required_together=[["mkhomedir_path", "mkhomedir_regexp"]],
         supports_check_mode=True,
     )
     params = module.params
-    result = dict(changed=False, realms=[], joined=False, mkhomedir_enabled=None)
-    result["missing_packages"] = package_state(module, params["packages"])
+    result = dict(
+        changed=False,
+        realms=[],
+        joined=False,
+        mkhomedir_enabled=None,
+        platform={},
+        platform_names=[],
+    )
+    if params["platforms"]:
+        try:
+            result["platform_facts"] = host_platform(module)
+            result["platform"], result["platform_names"] = merge_platform(
+                params["platforms"], result["platform_facts"]
+            )
+        except PlatformError as exc:
+            module.fail_json(msg="%s: %s" % (params["var_prefix"], exc), **result)
+    platform = result["platform"]
+    packages = list(platform.get("packages") or []) + params["packages"]
+    result["missing_packages"] = package_state(module, packages)
     realm = module.get_bin_path("realm")
     if realm:
         rc, out, _err = module.run_command([realm, "list", "--name-only"])
         if rc == 0:
             result["realms"] = configured_realms(out)
     result["joined"] = is_joined(params["realm"], result["realms"])
-    if params["mkhomedir_path"]:
+    if platform.get("mkhomedir_path") and platform.get("mkhomedir_regexp"):
         enabled = False
-        if os.path.exists(params["mkhomedir_path"]):
-            with open(params["mkhomedir_path"]) as handle:
-                enabled = re.search(params["mkhomedir_regexp"], handle.read(), re.M) is not None
+        if os.path.exists(platform["mkhomedir_path"]):
+            with open(platform["mkhomedir_path"]) as handle:
+                enabled = re.search(platform["mkhomedir_regexp"], handle.read(), re.M) is not None
         result["mkhomedir_enabled"] = enabled
     if params["preflight"]:
         preflight(module, result)

@@ -71,13 +71,10 @@ changes:
   sample: ["[domain/example.test] override_homedir: (absent) -> '/home/%u@%d'"]
 """
 
-import os  # noqa: E402 - ansible-test wants the docs before imports
-import tempfile  # noqa: E402
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402 - docs before imports
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini import (  # noqa: E402
     IniError,
-    apply_settings,
+    ensure_ini,
 )
 
 
@@ -91,34 +88,16 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    exists = os.path.exists(path)
-    if not exists and not module.params["create"]:
-        module.fail_json(msg="ad_join_ini: %s does not exist (create=false)" % path)
-    before = ""
-    if exists:
-        with open(path) as handle:
-            before = handle.read()
+    params = module.params
     try:
-        after, changes = apply_settings(before, module.params["settings"])
+        changed, changes, diff = ensure_ini(
+            module, params["path"], params["settings"], params["mode"], params["create"]
+        )
     except IniError as exc:
-        module.fail_json(msg="ad_join_ini: %s: %s" % (path, exc))
-    changed = after != before
+        module.fail_json(msg="ad_join_ini: %s: %s" % (params["path"], exc))
     result = dict(changed=changed, changes=changes)
-    if changed:
-        result["diff"] = dict(before=before, after=after, before_header=path, after_header=path)
-    if changed and not module.check_mode:
-        directory = os.path.dirname(path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".ad_join_ini.", dir=directory)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(after)
-        if exists:
-            info = os.stat(path)
-            os.chown(tmp, info.st_uid, info.st_gid)
-        module.atomic_move(tmp, path)
-    file_args = module.load_file_common_arguments(dict(path=path, mode=module.params["mode"]))
-    if not module.check_mode or exists:
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    if diff:
+        result["diff"] = diff
     module.exit_json(**result)
 
 

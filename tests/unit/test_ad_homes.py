@@ -13,6 +13,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes impor
     qualify,
     removable,
     resolve_members,
+    resolve_members_waiting,
     save_manifest,
 )
 
@@ -138,3 +139,63 @@ def test_missing_manifest_is_empty_and_broken_one_is_an_error(tmp_path):
     bad.write_text("{")
     with pytest.raises(HomesError, match="not JSON"):
         load_manifest(str(bad))
+
+
+class FakeClock:
+    """time.monotonic and time.sleep for a test: sleeping advances the clock."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = 0
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps += 1
+        self.now += seconds
+
+
+def test_after_a_restart_groups_are_retried_until_sssd_is_online():
+    clock = FakeClock()
+
+    def getgrnam_online_after_3s(name):
+        if clock.now < 3:
+            raise KeyError(name)
+        return GROUPS[name]
+
+    members, missing = resolve_members_waiting(
+        ["networkadmins@example.test"],
+        getgrnam_online_after_3s,
+        getpwnam,
+        timeout=30,
+        sleep=clock.sleep,
+        clock=clock.clock,
+    )
+    assert missing == []
+    assert set(members) == {"bob@example.test", "dave@example.test"}
+    assert clock.sleeps == 3
+
+
+def test_a_group_that_never_resolves_is_missing_after_the_timeout():
+    clock = FakeClock()
+    members, missing = resolve_members_waiting(
+        ["nosuch@example.test", "sysadmins@example.test"],
+        getgrnam,
+        getpwnam,
+        timeout=5,
+        sleep=clock.sleep,
+        clock=clock.clock,
+    )
+    assert missing == ["nosuch@example.test"]
+    assert "alice@example.test" in members
+    assert clock.now == 5
+
+
+def test_without_a_restart_there_is_no_wait():
+    clock = FakeClock()
+    _members, missing = resolve_members_waiting(
+        ["nosuch@example.test"], getgrnam, getpwnam, timeout=0, sleep=clock.sleep, clock=clock.clock
+    )
+    assert missing == ["nosuch@example.test"]
+    assert clock.sleeps == 0

@@ -1,9 +1,13 @@
 """sssd.conf/realmd.conf edits: only the keys asked for change, everything else survives."""
 
+import os
+import stat
+
 import pytest
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini import (
     IniError,
     apply_settings,
+    ensure_ini,
     get_value,
     render_value,
 )
@@ -102,3 +106,76 @@ def test_unsafe_settings_are_refused(settings, message):
 )
 def test_values_render_the_sssd_way(value, text):
     assert render_value(value) == text
+
+
+class FakeModule:
+    """The parts of AnsibleModule that ensure_ini uses, acting on the real file system."""
+
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+
+    def atomic_move(self, src, dest):
+        os.rename(src, dest)
+
+    def load_file_common_arguments(self, params):
+        return params
+
+    def set_fs_attributes_if_different(self, file_args, changed):
+        mode = int(file_args["mode"], 8)
+        if stat.S_IMODE(os.stat(file_args["path"]).st_mode) != mode:
+            if not self.check_mode:
+                os.chmod(file_args["path"], mode)
+            return True
+        return changed
+
+
+SSSD_SETTINGS = {DOMAIN: {"override_homedir": "/home/%u@%d"}}
+
+
+def test_ensure_ini_writes_once_then_reports_no_change(tmp_path):
+    conf = tmp_path / "sssd.conf"
+    conf.write_text(REALMD_SSSD)
+    conf.chmod(0o600)
+    changed, changes, diff = ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600")
+    assert changed
+    assert changes == ["[domain/example.test] override_homedir: (absent) -> '/home/%u@%d'"]
+    assert diff["before"] == REALMD_SSSD
+    assert diff["after"] == conf.read_text()
+    assert diff["before_header"] == str(conf)
+    assert ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600") == (False, [], None)
+
+
+def test_ensure_ini_mode_alone_is_a_change(tmp_path):
+    conf = tmp_path / "sssd.conf"
+    conf.write_text(apply_settings(REALMD_SSSD, SSSD_SETTINGS)[0])
+    conf.chmod(0o644)
+    assert ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600") == (True, [], None)
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+
+
+def test_ensure_ini_check_mode_predicts_without_writing(tmp_path):
+    conf = tmp_path / "sssd.conf"
+    conf.write_text(REALMD_SSSD)
+    conf.chmod(0o640)
+    changed, changes, _diff = ensure_ini(
+        FakeModule(check_mode=True), str(conf), SSSD_SETTINGS, "0600"
+    )
+    assert changed
+    assert len(changes) == 1
+    assert conf.read_text() == REALMD_SSSD
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o640
+
+
+def test_ensure_ini_check_mode_on_a_missing_file_creates_nothing(tmp_path):
+    conf = tmp_path / "sssd.conf"
+    changed, _changes, diff = ensure_ini(
+        FakeModule(check_mode=True), str(conf), SSSD_SETTINGS, "0600"
+    )
+    assert changed
+    assert diff["before"] == ""
+    assert not conf.exists()
+
+
+def test_ensure_ini_refuses_a_missing_file_without_create(tmp_path):
+    with pytest.raises(IniError, match="does not exist"):
+        ensure_ini(FakeModule(), str(tmp_path / "x.conf"), SSSD_SETTINGS, "0600", create=False)
