@@ -197,7 +197,12 @@ def restart_sssd(module, result):
     """Flush SSSD's caches and restart it, as the settings only apply to a fresh SSSD."""
     cache_tool = module.get_bin_path("sss_cache")
     if cache_tool:
-        module.run_command([cache_tool, "-E"])
+        rc, out, err = module.run_command([cache_tool, "-E"])
+        if rc != 0:
+            module.warn(
+                "sss_cache -E failed (rc=%s: %s); the restart clears SSSD's memory "
+                "cache only" % (rc, (err or out).strip())
+            )
     systemctl = module.get_bin_path("systemctl")
     if systemctl and os.path.isdir("/run/systemd/system"):
         argv = [systemctl, "restart", "sssd.service"]
