@@ -540,17 +540,24 @@ def _unknown_host(name, host, why):
     )
 
 
-def hop_id(value, user, model, instances):
+def _per_host(name, value, instances, judge):
+    """One hop over every instance: judge(host, probe) -> hop for each probed host, combined.
+
+    Hosts whose probe is missing count as unknown, never as passed.
+    """
     if value is None:
-        return _hop("id", SKIPPED, "no tag value")
+        return _hop(name, SKIPPED, "no tag value")
     if not instances:
-        return _hop("id", UNKNOWN, "no instances", NO_INSTANCES_FIX)
+        return _hop(name, UNKNOWN, "no instances", NO_INSTANCES_FIX)
     results = []
     for host in sorted(instances):
         probe, why = _probe_for(instances, host, value)
-        if probe is None:
-            results.append(_unknown_host("id", host, why))
-            continue
+        results.append(_unknown_host(name, host, why) if probe is None else judge(host, probe))
+    return _combine(name, results)
+
+
+def hop_id(value, user, model, instances):
+    def judge(host, probe):
         ident = probe.get("id") or {}
         if not ident.get("ok"):
             message = (ident.get("stderr") or "no such user").strip()
@@ -567,43 +574,27 @@ def hop_id(value, user, model, instances):
                     "(playbooks/linux.yml, ad_join) and check `sssctl user-checks %s`"
                     % (value, host, message, host, model["realm"], value)
                 )
-            results.append(_hop("id", FAIL, "%s: %s" % (host, message), fix))
-            continue
+            return _hop("id", FAIL, "%s: %s" % (host, message), fix)
         if ident.get("uid") == 0 or ident.get("gid") == 0:
-            results.append(
-                _hop(
-                    "id",
-                    FAIL,
-                    "%s: uid %s gid %s" % (host, ident.get("uid"), ident.get("gid")),
-                    "%s resolves to uid/gid 0 on %s, which the agent refuses: fix the user's "
-                    "uidNumber/gidNumber in AD or the local account that shadows it"
-                    % (value, host),
-                )
+            return _hop(
+                "id",
+                FAIL,
+                "%s: uid %s gid %s" % (host, ident.get("uid"), ident.get("gid")),
+                "%s resolves to uid/gid 0 on %s, which the agent refuses: fix the user's "
+                "uidNumber/gidNumber in AD or the local account that shadows it" % (value, host),
             )
-            continue
-        results.append(
-            _hop("id", PASS, "%s: %s uid %s" % (host, ident.get("user"), ident.get("uid")))
-        )
-    return _combine("id", results)
+        return _hop("id", PASS, "%s: %s uid %s" % (host, ident.get("user"), ident.get("uid")))
+
+    return _per_host("id", value, instances, judge)
 
 
 def hop_home(value, user, instances):
-    if value is None:
-        return _hop("home", SKIPPED, "no tag value")
-    if not instances:
-        return _hop("home", UNKNOWN, "no instances", NO_INSTANCES_FIX)
-    results = []
-    for host in sorted(instances):
-        probe, why = _probe_for(instances, host, value)
-        if probe is None:
-            results.append(_unknown_host("home", host, why))
-            continue
+    def judge(host, probe):
         ident = probe.get("id") or {}
         home = probe.get("home") or {}
         path = home.get("path") or "/home/%s" % value
         if not ident.get("ok"):
-            results.append(_hop("home", SKIPPED, "%s: %s does not resolve" % (host, value)))
-            continue
+            return _hop("home", SKIPPED, "%s: %s does not resolve" % (host, value))
         uid, canonical = ident.get("uid"), ident.get("user") or value
         canon = probe.get("canonical_home") or {}
         if not home.get("exists"):
@@ -631,32 +622,26 @@ def hop_home(value, user, instances):
                     "members of ssm_runas.groups) or create it owned by %s (uid %s)"
                     % (path, host, canonical, uid)
                 )
-            results.append(_hop("home", FAIL, "%s: %s missing" % (host, path), fix))
-            continue
+            return _hop("home", FAIL, "%s: %s missing" % (host, path), fix)
         if not home.get("is_dir"):
-            results.append(
-                _hop(
-                    "home",
-                    FAIL,
-                    "%s: %s is not a directory" % (host, path),
-                    "%s on %s is not a directory: replace it with a directory owned by %s"
-                    % (path, host, canonical),
-                )
+            return _hop(
+                "home",
+                FAIL,
+                "%s: %s is not a directory" % (host, path),
+                "%s on %s is not a directory: replace it with a directory owned by %s"
+                % (path, host, canonical),
             )
-            continue
         if home.get("uid") != uid:
-            results.append(
-                _hop(
-                    "home",
-                    FAIL,
-                    "%s: %s owned by uid %s, not %s" % (host, path, home.get("uid"), uid),
-                    "%s on %s belongs to uid %s, not %s (uid %s): chown -R %s:%s '%s'"
-                    % (path, host, home.get("uid"), canonical, uid, uid, ident.get("gid"), path),
-                )
+            return _hop(
+                "home",
+                FAIL,
+                "%s: %s owned by uid %s, not %s" % (host, path, home.get("uid"), uid),
+                "%s on %s belongs to uid %s, not %s (uid %s): chown -R %s:%s '%s'"
+                % (path, host, home.get("uid"), canonical, uid, uid, ident.get("gid"), path),
             )
-            continue
-        results.append(_hop("home", PASS, "%s: %s" % (host, path)))
-    return _combine("home", results)
+        return _hop("home", PASS, "%s: %s" % (host, path))
+
+    return _per_host("home", value, instances, judge)
 
 
 def _group_on_host(group, id_groups):
@@ -675,37 +660,26 @@ def hop_sudo(value, user, model, instances):
     ]
     if not rules:
         return _hop("sudo", PASS, "no sudo rights declared for %s" % _user_label(user))
-    if not instances:
-        return _hop("sudo", UNKNOWN, "no instances", NO_INSTANCES_FIX)
     aliases = model.get("command_aliases") or {}
-    results = []
-    for host in sorted(instances):
-        probe, why = _probe_for(instances, host, value)
-        if probe is None:
-            results.append(_unknown_host("sudo", host, why))
-            continue
+
+    def judge(host, probe):
         if not (probe.get("id") or {}).get("ok"):
-            results.append(_hop("sudo", SKIPPED, "%s: %s does not resolve" % (host, value)))
-            continue
+            return _hop("sudo", SKIPPED, "%s: %s does not resolve" % (host, value))
         sudo = probe.get("sudo") or {}
         text = sudo.get("stdout") or ""
         not_allowed = "is not allowed to run sudo" in text + (sudo.get("stderr") or "")
         if sudo.get("rc") not in (0, None) and not not_allowed:
             message = (sudo.get("stderr") or sudo.get("msg") or "sudo -l failed").strip()
-            results.append(
-                _hop(
-                    "sudo",
-                    UNKNOWN,
-                    "%s: %s" % (host, message),
-                    "`sudo -l -U %s` failed on %s (%s): install sudo and check /etc/sudoers "
-                    "with visudo -c" % (value, host, message),
-                )
+            return _hop(
+                "sudo",
+                UNKNOWN,
+                "%s: %s" % (host, message),
+                "`sudo -l -U %s` failed on %s (%s): install sudo and check /etc/sudoers "
+                "with visudo -c" % (value, host, message),
             )
-            continue
         missing = missing_sudo_rules(parse_sudo_list(text), rules, aliases)
         if not missing:
-            results.append(_hop("sudo", PASS, "%s: %d rule(s)" % (host, len(rules))))
-            continue
+            return _hop("sudo", PASS, "%s: %d rule(s)" % (host, len(rules)))
         first = missing[0]
         id_groups = (probe.get("id") or {}).get("groups") or []
         if not _group_on_host(first["group"], id_groups):
@@ -720,15 +694,14 @@ def hop_sudo(value, user, model, instances):
                 "on %s and check `sudo -l -U %s`"
                 % (value, host, describe_rule(first, aliases), host, value)
             )
-        results.append(
-            _hop(
-                "sudo",
-                FAIL,
-                "%s: missing %s" % (host, "; ".join(describe_rule(m, aliases) for m in missing)),
-                fix,
-            )
+        return _hop(
+            "sudo",
+            FAIL,
+            "%s: missing %s" % (host, "; ".join(describe_rule(m, aliases) for m in missing)),
+            fix,
         )
-    return _combine("sudo", results)
+
+    return _per_host("sudo", value, instances, judge)
 
 
 # --------------------------------------------------------------------------- the report
