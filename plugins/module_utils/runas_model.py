@@ -115,6 +115,8 @@ def normalize(model):
         "realm": realm,
         "domain": realm.lower(),
         "upn_suffix": upn_suffix.lower(),
+        # The suffix every run-as tag value must end with; only a UPN tag carries one.
+        "tag_suffix": upn_suffix.lower() if attribute == "userPrincipalName" else "",
         "tag_key": tag_key,
         "ldap_attribute": attribute,
         "fully_qualified_names": fq,

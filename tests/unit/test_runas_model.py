@@ -41,6 +41,17 @@ def test_defaults_are_filled_and_realm_normalised():
     assert out["fully_qualified_names"] is True
 
 
+@pytest.mark.parametrize(
+    ("attribute", "suffix"),
+    [("userPrincipalName", "example.test"), ("sAMAccountName", ""), ("mail", "")],
+)
+def test_tag_values_carry_the_upn_suffix_only_when_the_tag_is_the_upn(attribute, suffix):
+    model = dict(GOOD, ldap_attribute=attribute)
+    if attribute == "sAMAccountName":
+        model["fully_qualified_names"] = False
+    assert normalize(model)["tag_suffix"] == suffix
+
+
 def test_sudo_rules_follow_groups_with_rights_in_order():
     assert sudo_rules(normalize(GOOD)) == [
         {"group": "NetworkAdmins", "runas": "ALL", "nopasswd": True, "commands": ["ip"]},
