@@ -88,8 +88,8 @@ lint: setup ## ansible-lint (production), yamllint, ruff, docs drift
 	$(BIN)/python tools/argspec_docs.py --check
 
 unit: setup ## pytest: unit, evaluator and controller-side tests, quick failure drills
-	$(BIN)/pytest -q tests/unit tests/integration
-	$(BIN)/pytest -q -m quick tests/drills
+	SSM_RUNAS_REQUIRE_TOOLS=1 $(BIN)/pytest -q tests/unit tests/integration
+	SSM_RUNAS_REQUIRE_TOOLS=1 $(BIN)/pytest -q -m quick tests/drills
 
 sanity: setup ## ansible-test sanity on plugins, in a temp ansible_collections tree
 	@tools/sanity

@@ -5,7 +5,7 @@ import json
 import pytest
 from ansible_collections.federated.ssm_runas.plugins.modules import runas_directory_info as rd
 
-pytest.importorskip("ldap3", reason="ldap3 is not installed (requirements/dev.txt)")
+pytest.importorskip("ldap3", reason="ldap3 is not installed: run `make setup`")
 
 BASE = "DC=example,DC=test"
 GROUPS = {
@@ -83,7 +83,7 @@ def test_filter_values_are_escaped():
 # --------------------------------------------------------------------------- AWS read-back
 aws = pytest.importorskip(
     "ansible_collections.federated.ssm_runas.plugins.modules.runas_aws_info",
-    reason="amazon.aws is not installed",
+    reason="amazon.aws is not installed: run `make setup`",
 )
 
 

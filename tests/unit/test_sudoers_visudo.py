@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 VISUDO = shutil.which("visudo") or next(
     (p for p in ("/usr/sbin/visudo", "/sbin/visudo") if os.access(p, os.X_OK)), None
 )
-needs_visudo = pytest.mark.skipif(VISUDO is None, reason="visudo not installed (apt install sudo)")
+needs_visudo = pytest.mark.skipif(
+    VISUDO is None, reason="visudo not installed: run `make setup` (installs sudo)"
+)
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the module writes root:root files")
 
 
