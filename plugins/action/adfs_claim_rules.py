@@ -18,7 +18,7 @@ import tempfile
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.federated.ssm_runas.plugins.module_utils import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     adfs_export,
     adfs_rules,
 )

@@ -115,7 +115,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError  # noqa: E402 - docs come first
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (  # noqa: E402
     FederationInputError,
     federation_plan,
 )

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.federated.ssm_runas.plugins.module_utils.runas_model import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
     ModelError,
     group_names,
     normalize,

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "iam_eval"))
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     federation_plan,
 )
 from harness import (

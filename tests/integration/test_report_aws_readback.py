@@ -12,11 +12,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import runas_report as rr
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report as rr
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     trust_policy,
 )
-from ansible_collections.federated.ssm_runas.plugins.module_utils.runas_model import normalize
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import normalize
 
 REPO = Path(__file__).resolve().parents[2]
 METADATA = REPO / "tests" / "integration" / "iam_eval" / "adfs-metadata.xml"

@@ -19,7 +19,7 @@ BRIDGE = HERE / "iam_eval" / "simulate.mjs"
 SIMULATOR = REPO / "node_modules" / "@cloud-copilot" / "iam-simulate"
 sys.path.insert(0, str(REPO / "tests" / "unit"))
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils import (  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (  # noqa: E402
     iam_conditions as ic,
 )
 from test_iam_conditions import CASES, ROLE  # noqa: E402

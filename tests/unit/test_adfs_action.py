@@ -7,7 +7,7 @@ from unittest.mock import MagicMock
 import pytest
 from ansible.errors import AnsibleActionFail
 from ansible_collections.federated.ssm_runas.plugins.action import adfs_claim_rules as action
-from ansible_collections.federated.ssm_runas.plugins.module_utils import adfs_rules as R
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules as R
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adfs"
 STANDARD = (FIXTURES / "aws_standard.txt").read_text().replace("\n", "\r\n")

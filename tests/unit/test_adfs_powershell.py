@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import tree_sitter
 import tree_sitter_powershell
-from ansible_collections.federated.ssm_runas.plugins.module_utils import adfs_export as X
-from ansible_collections.federated.ssm_runas.plugins.module_utils import adfs_rules as R
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_export as X
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules as R
 
 REPO = Path(__file__).resolve().parents[2]
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))

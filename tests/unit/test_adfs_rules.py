@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import adfs_rules as R
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules as R
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

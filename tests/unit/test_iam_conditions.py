@@ -8,8 +8,8 @@ against the real evaluator's semantics, not only against this file.
 import copy
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import iam_conditions as ic
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_conditions as ic
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     trust_policy,
 )
 

@@ -4,7 +4,7 @@ import copy
 from pathlib import Path
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import iam_documents as iam
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents as iam
 
 METADATA = (
     Path(__file__).resolve().parents[1] / "integration" / "iam_eval" / "adfs-metadata.xml"

@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import iam_documents as iam
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents as iam
 
 with warnings.catch_warnings():
     # parliament 1.6.4 imports pkg_resources (setuptools is pinned below 81 for it).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.federated.ssm_runas.plugins.module_utils.runas_model import normalize
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import normalize
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -3,7 +3,7 @@
 import copy
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils.runas_model import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
     ModelError,
     group_names,
     normalize,

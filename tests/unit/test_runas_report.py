@@ -8,11 +8,11 @@ import copy
 import json
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.module_utils import runas_report as rr
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report as rr
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     trust_policy,
 )
-from ansible_collections.federated.ssm_runas.plugins.module_utils.runas_model import normalize
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import normalize
 
 PROVIDER = "arn:aws:iam::123456789012:saml-provider/ADFS"
 AUD = "https://signin.aws.amazon.com/saml"

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils import adfs_rules
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules
 
 SPEC_MARKER = "__ADFS_CLAIMS_SPEC_JSON__"
 

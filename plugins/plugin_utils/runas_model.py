@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils.iam_documents import (
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     FederationInputError,
     validate_account_id,
     validate_tag_key,

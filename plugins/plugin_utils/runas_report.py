@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils import iam_conditions
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_conditions
 
 HOPS = (
     ("directory", "AD account in a run-as group"),
