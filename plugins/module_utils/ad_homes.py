@@ -113,16 +113,13 @@ def load_manifest(path):
     return dict((str(k), int(v)) for k, v in homes.items())
 
 
-def save_manifest(path, homes):
+def save_manifest(path, homes, write):
+    """Record homes ({path: uid}) in the JSON file at path through write(path, data)."""
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         os.makedirs(directory, 0o755)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"homes": homes}, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.rename(tmp, path)
+    text = json.dumps({"homes": homes}, indent=2, sort_keys=True) + "\n"
+    write(path, text.encode("utf-8"))
 
 
 def removable(path, uid):

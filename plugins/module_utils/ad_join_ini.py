@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Edit keys of INI files (sssd.conf, realmd.conf) in place, keeping every other line.
 
-Pure functions: text in, text out. Comments, unknown keys, other sections and the order of
-lines survive; only the keys asked for are set (or removed when their value is None).
-ensure_ini writes the result through the module that calls it.
+Text in, text out: comments, unknown keys, other sections and the order of lines survive;
+only the keys asked for are set (or removed when their value is None). ensure_ini writes the
+result through the module that calls it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +13,8 @@ __metaclass__ = type
 
 import os
 import re
-import tempfile
+
+from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file import write_file
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
 _KEY = re.compile(r"^\s*(?P<key>[^=#;\s][^=]*?)\s*=\s*(?P<value>.*?)\s*$")
@@ -136,18 +137,6 @@ def _key_of(line):
     return match.group("key").lower()
 
 
-def get_value(text, section, key):
-    """The value of key in section (first occurrence), or None."""
-    lines = text.splitlines()
-    for name, start, end in _sections(lines):
-        if name != section:
-            continue
-        for line in lines[start + 1 : end]:
-            if _key_of(line) == key.lower():
-                return _KEY.match(line).group("value")
-    return None
-
-
 def ensure_ini(module, path, settings, mode, create=True):
     """Apply settings to the file at path with mode; returns (changed, changes, diff or None).
 
@@ -159,7 +148,7 @@ def ensure_ini(module, path, settings, mode, create=True):
         raise IniError("the file does not exist (create=false)")
     before = ""
     if exists:
-        with open(path) as handle:
+        with open(path, encoding="utf-8") as handle:
             before = handle.read()
     after, changes = apply_settings(before, settings)
     changed = after != before
@@ -167,13 +156,8 @@ def ensure_ini(module, path, settings, mode, create=True):
     if changed:
         diff = dict(before=before, after=after, before_header=path, after_header=path)
     if changed and not module.check_mode:
-        fd, tmp = tempfile.mkstemp(prefix=".ad_join_ini.", dir=os.path.dirname(path) or ".")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(after)
-        if exists:
-            info = os.stat(path)
-            os.chown(tmp, info.st_uid, info.st_gid)
-        module.atomic_move(tmp, path)
+        # A new file is owner-only until mode is applied below; an existing one keeps its owner.
+        write_file(module, path, after.encode("utf-8"), 0o600)
     if not module.check_mode or exists:
         file_args = module.load_file_common_arguments(dict(path=path, mode=mode))
         changed = module.set_fs_attributes_if_different(file_args, changed)

@@ -188,6 +188,9 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini im
     IniError,
     ensure_ini,
 )
+from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file import (  # noqa: E402
+    write_file,
+)
 
 # Seconds a restarted SSSD gets to bring its AD backend online before groups count as missing.
 SSSD_ONLINE_TIMEOUT = 30
@@ -290,11 +293,15 @@ def present(module, result):
     if module.check_mode:
         return
     manifest = load_manifest(params["state_file"])
+
+    def write(path, data):
+        write_file(module, path, data, 0o600, keep_dest_attrs=False)
+
     for _name, path, uid, gid in to_create:
         create_home(path, uid, gid, params["skel"])
         manifest[path] = uid
         # Recorded after each home, so an interrupted run still knows what it made.
-        save_manifest(params["state_file"], manifest)
+        save_manifest(params["state_file"], manifest, write)
 
 
 def absent(module, result):

@@ -187,9 +187,13 @@ skipped_commands:
 """
 
 import os  # noqa: E402 - ansible-test wants the docs before imports
-import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file import (  # noqa: E402
+    move_into_place,
+    write_file,
+    write_temp,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import (  # noqa: E402
     SudoersError,
     build,
@@ -197,16 +201,22 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import
     labels_for,
 )
 
+MODE, OWNER, GROUP = 0o440, 0, 0
+
 
 def read_current(path):
-    """(text or None, (mode, uid, gid) or None) of the file as it is now."""
+    """(bytes or None, (mode, uid, gid) or None) of the file as it is now."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
             stat = os.fstat(handle.fileno())
     except FileNotFoundError:
         return None, None
-    return data.decode("utf-8", "replace"), (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid)
+    return data, (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid)
+
+
+def text_of(data):
+    return "" if data is None else data.decode("utf-8", "replace")
 
 
 def run_visudo(module, visudo, args):
@@ -214,25 +224,15 @@ def run_visudo(module, visudo, args):
     return rc, (out + err).strip()
 
 
-def write_candidate(directory, content):
-    """A 0440 root:root temp file whose name has a '.', so sudo's includedir skips it."""
-    fd, temp = tempfile.mkstemp(prefix=".sudoers-", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, 0o440)
-        os.fchown(fd, 0, 0)
-        os.write(fd, content.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return temp
-
-
-def check_candidate(module, visudo, content, directory):
-    temp = write_candidate(directory, content)
+def check_candidate(module, visudo, data, directory):
+    """The checked candidate: a 0440 root:root file whose name has a '.' (sudo skips it)."""
+    temp = write_temp(directory, data, MODE, owner=OWNER, group=GROUP, prefix=".sudoers-")
     rc, out = run_visudo(module, visudo, ["-cf", temp])
     if rc != 0:
         os.unlink(temp)
-        module.fail_json(msg="visudo rejected the rendered rules: %s" % out, content=content)
+        module.fail_json(
+            msg="visudo rejected the rendered rules: %s" % out, content=data.decode("utf-8")
+        )
     return temp
 
 
@@ -240,19 +240,18 @@ def policy_ok(module, visudo):
     return run_visudo(module, visudo, ["-c"])
 
 
-def install(module, visudo, path, content, before):
+def install(module, visudo, path, data, before):
     """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
+    content = data.decode("utf-8")
     pre_rc, _pre_out = policy_ok(module, visudo)
-    temp = check_candidate(module, visudo, content, os.path.dirname(path))
-    os.rename(temp, path)
-    module.set_context_if_different(path, module.selinux_default_context(path), False)
+    temp = check_candidate(module, visudo, data, os.path.dirname(path))
+    move_into_place(module, temp, path, MODE, owner=OWNER, group=GROUP, keep_dest_attrs=False)
     post_rc, post_out = policy_ok(module, visudo)
     if post_rc != 0 and pre_rc == 0:
         if before is None:
             os.unlink(path)
         else:
-            restore = write_candidate(os.path.dirname(path), before)
-            os.rename(restore, path)
+            write_file(module, path, before, MODE, owner=OWNER, group=GROUP, keep_dest_attrs=False)
         module.fail_json(
             msg="the sudo policy is invalid with the new %s, so the old state was put back: %s"
             % (path, post_out),
@@ -278,15 +277,16 @@ def present(module, visudo, labels):
     for warning in result["warnings"]:
         module.warn(warning)
     path, content = params["path"], result["content"]
+    data = content.encode("utf-8")
     before, attrs = read_current(path)
-    changed = before != content or attrs != (0o440, 0, 0)
+    changed = before != data or attrs != (MODE, OWNER, GROUP)
     if changed and not os.path.isdir(os.path.dirname(path)):
         module.fail_json(msg="%s does not exist: is sudo installed?" % os.path.dirname(path))
     if changed and module.check_mode:
         # Same visudo verdict as a real run, without touching the target directory.
-        os.unlink(check_candidate(module, visudo, content, module.tmpdir))
+        os.unlink(check_candidate(module, visudo, data, module.tmpdir))
     elif changed:
-        install(module, visudo, path, content, before)
+        install(module, visudo, path, data, before)
     module.exit_json(
         changed=changed,
         path=path,
@@ -294,7 +294,7 @@ def present(module, visudo, labels):
         resolved_commands=result["resolved"],
         skipped_commands=result["skipped"],
         diff={
-            "before": before or "",
+            "before": text_of(before),
             "after": content,
             "before_header": path,
             "after_header": path,
@@ -311,7 +311,7 @@ def absent(module):
         changed=before is not None,
         path=path,
         content="",
-        diff={"before": before or "", "after": "", "before_header": path, "after_header": path},
+        diff={"before": text_of(before), "after": "", "before_header": path, "after_header": path},
     )
 
 

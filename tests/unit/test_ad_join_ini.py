@@ -1,16 +1,25 @@
 """sssd.conf/realmd.conf edits: only the keys asked for change, everything else survives."""
 
-import os
+import configparser
 import stat
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini import (
     IniError,
     apply_settings,
     ensure_ini,
-    get_value,
     render_value,
 )
+
+
+def get_value(text, section, key):
+    """What Python's own INI reader sees, as an independent check of the edit."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return parser.get(section, key, fallback=None)
+
 
 REALMD_SSSD = """
 [sssd]
@@ -108,25 +117,10 @@ def test_values_render_the_sssd_way(value, text):
     assert render_value(value) == text
 
 
-class FakeModule:
-    """The parts of AnsibleModule that ensure_ini uses, acting on the real file system."""
-
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-
-    def atomic_move(self, src, dest):
-        os.rename(src, dest)
-
-    def load_file_common_arguments(self, params):
-        return params
-
-    def set_fs_attributes_if_different(self, file_args, changed):
-        mode = int(file_args["mode"], 8)
-        if stat.S_IMODE(os.stat(file_args["path"]).st_mode) != mode:
-            if not self.check_mode:
-                os.chmod(file_args["path"], mode)
-            return True
-        return changed
+def module(check_mode=False):
+    """A real AnsibleModule, for its check mode, atomic_move and file attributes."""
+    with patch_module_args({"_ansible_check_mode": check_mode}):
+        return AnsibleModule(argument_spec={}, supports_check_mode=True)
 
 
 SSSD_SETTINGS = {DOMAIN: {"override_homedir": "/home/%u@%d"}}
@@ -136,20 +130,20 @@ def test_ensure_ini_writes_once_then_reports_no_change(tmp_path):
     conf = tmp_path / "sssd.conf"
     conf.write_text(REALMD_SSSD)
     conf.chmod(0o600)
-    changed, changes, diff = ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600")
+    changed, changes, diff = ensure_ini(module(), str(conf), SSSD_SETTINGS, "0600")
     assert changed
     assert changes == ["[domain/example.test] override_homedir: (absent) -> '/home/%u@%d'"]
     assert diff["before"] == REALMD_SSSD
     assert diff["after"] == conf.read_text()
     assert diff["before_header"] == str(conf)
-    assert ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600") == (False, [], None)
+    assert ensure_ini(module(), str(conf), SSSD_SETTINGS, "0600") == (False, [], None)
 
 
 def test_ensure_ini_mode_alone_is_a_change(tmp_path):
     conf = tmp_path / "sssd.conf"
     conf.write_text(apply_settings(REALMD_SSSD, SSSD_SETTINGS)[0])
     conf.chmod(0o644)
-    assert ensure_ini(FakeModule(), str(conf), SSSD_SETTINGS, "0600") == (True, [], None)
+    assert ensure_ini(module(), str(conf), SSSD_SETTINGS, "0600") == (True, [], None)
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600
 
 
@@ -157,9 +151,7 @@ def test_ensure_ini_check_mode_predicts_without_writing(tmp_path):
     conf = tmp_path / "sssd.conf"
     conf.write_text(REALMD_SSSD)
     conf.chmod(0o640)
-    changed, changes, _diff = ensure_ini(
-        FakeModule(check_mode=True), str(conf), SSSD_SETTINGS, "0600"
-    )
+    changed, changes, _diff = ensure_ini(module(check_mode=True), str(conf), SSSD_SETTINGS, "0600")
     assert changed
     assert len(changes) == 1
     assert conf.read_text() == REALMD_SSSD
@@ -168,9 +160,7 @@ def test_ensure_ini_check_mode_predicts_without_writing(tmp_path):
 
 def test_ensure_ini_check_mode_on_a_missing_file_creates_nothing(tmp_path):
     conf = tmp_path / "sssd.conf"
-    changed, _changes, diff = ensure_ini(
-        FakeModule(check_mode=True), str(conf), SSSD_SETTINGS, "0600"
-    )
+    changed, _changes, diff = ensure_ini(module(check_mode=True), str(conf), SSSD_SETTINGS, "0600")
     assert changed
     assert diff["before"] == ""
     assert not conf.exists()
@@ -178,4 +168,13 @@ def test_ensure_ini_check_mode_on_a_missing_file_creates_nothing(tmp_path):
 
 def test_ensure_ini_refuses_a_missing_file_without_create(tmp_path):
     with pytest.raises(IniError, match="does not exist"):
-        ensure_ini(FakeModule(), str(tmp_path / "x.conf"), SSSD_SETTINGS, "0600", create=False)
+        ensure_ini(module(), str(tmp_path / "x.conf"), SSSD_SETTINGS, "0600", create=False)
+
+
+def test_ensure_ini_creates_a_missing_file_with_the_mode_and_no_temp_left(tmp_path):
+    conf = tmp_path / "sssd.conf"
+    changed, _changes, diff = ensure_ini(module(), str(conf), SSSD_SETTINGS, "0640")
+    assert changed
+    assert conf.read_text() == diff["after"]
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["sssd.conf"]

@@ -228,3 +228,29 @@ def test_module_reports_missing_and_bad_input_without_writing(module_args, capsy
     result = run_module(dict(module_args, path="/etc/sudoers"), capsys)
     assert result["failed"] is True
     assert "never managed" in result["msg"]
+
+
+@needs_visudo
+@needs_root
+@pytest.mark.parametrize("existed", [True, False], ids=["replaced", "new"])
+def test_module_puts_the_old_file_back_when_the_whole_policy_breaks(
+    module_args, capsys, monkeypatch, existed
+):
+    path = module_args["path"]
+    if existed:
+        with open(path, "wb") as handle:
+            handle.write(b"# the old rules\n")
+        os.chmod(path, 0o440)
+    verdicts = iter([(0, "/etc/sudoers: parsed OK"), (1, "Alias NW_CMDS already defined")])
+    monkeypatch.setattr(sudoers_file, "policy_ok", lambda _module, _visudo: next(verdicts))
+    result = run_module(module_args, capsys)
+    assert result["failed"] is True
+    assert "so the old state was put back: Alias NW_CMDS already defined" in result["msg"]
+    if existed:
+        with open(path, "rb") as handle:
+            assert handle.read() == b"# the old rules\n"
+        st_ = os.stat(path)
+        assert (st_.st_mode & 0o7777, st_.st_uid, st_.st_gid) == (0o440, 0, 0)
+    else:
+        assert not os.path.exists(path)
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".")]
