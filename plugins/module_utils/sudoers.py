@@ -2,677 +2,81 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Sudoers rules for AD groups: validate structured input, resolve commands, render text.
 
-Pure functions, no Ansible imports: the module ``sudoers_file`` runs them on the host, the
-filter ``sudoers_errors`` runs the validation on the controller. Grammar follows sudoers(5)
-of sudo 1.9 (checked with ``visudo -cf`` and ``sudo -l -U``).
+Pure functions, no Ansible imports beyond module_utils: the module ``sudoers_file`` runs them
+on the host, the filter ``sudoers_errors`` runs the validation on the controller. Grammar
+follows sudoers(5) of sudo 1.9 (checked with ``visudo -cf`` and ``sudo -l -U``). The work is
+split by step (sudoers_values, sudoers_validate, sudoers_resolve, sudoers_render); their
+public names are importable from here.
 """
 
 from __future__ import absolute_import, division, print_function
 
-import json
-import os
-import re
-import unicodedata
-
-from ansible.module_utils.parsing.convert_bool import boolean
-
 __metaclass__ = type
 
-# Fixed and root-owned on every distro: a command is never resolved through a caller's PATH.
-SEARCH_PATH = (
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_render import (
+    DEFAULT_HEADER,
+    escape_arg,
+    render,
+    render_command,
+    render_group,
+    render_runas,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_resolve import (
+    SEARCH_PATH,
+    find_program,
+    is_executable,
+    missing_message,
+    resolve,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_validate import (
+    MISSING_POLICIES,
+    validate,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (
+    MODULE_LABELS,
+    RESERVED_WORDS,
+    ROLE_LABELS,
+    SudoersError,
+    as_bool,
+    check_domain,
+    check_file_path,
+    check_group,
+    check_header,
+    labels_for,
+    parse_command,
+    parse_runas,
+    quote,
 )
 
-MISSING_POLICIES = ("fail", "warn")
-
-DEFAULT_HEADER = (
-    "Ansible managed: federated.ssm_runas.sudoers_file\n"
-    "Sudo rules for AD groups. Manual changes will be overwritten."
-)
-
-ALIAS_RE = re.compile(r"\A[A-Z][A-Z0-9_]*\Z")
-PROGRAM_NAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9._+-]*\Z")
-PATH_COMPONENT_RE = re.compile(r"\A[A-Za-z0-9._+@-]+\Z")
-RUNAS_NAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.@-]*\$?\Z")
-DOMAIN_LABEL_RE = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
-
-# sudoers(5): ALL, option names and command tags cannot (or should not) be alias names.
-RESERVED_WORDS = frozenset(
-    (
-        "ALL", "CHROOT", "ROLE", "TYPE", "TIMEOUT", "CWD", "NOTBEFORE", "NOTAFTER", "DEFAULTS",
-        "PASSWD", "NOPASSWD", "EXEC", "NOEXEC", "SETENV", "NOSETENV", "FOLLOW", "NOFOLLOW",
-        "MAIL", "NOMAIL", "LOG_INPUT", "NOLOG_INPUT", "LOG_OUTPUT", "NOLOG_OUTPUT",
-        "INTERCEPT", "NOINTERCEPT",
-    )
-)  # fmt: skip
-
-GROUP_PUNCTUATION_OK = frozenset(" ._-'&$")
-GROUP_CHAR_REASONS = {
-    ",": "AD group names may not contain commas",
-    ":": "AD group names may not contain colons",
-    "=": "AD group names may not contain equals signs",
-    "!": "sudoers reads '!' as negation",
-    "\\": "AD group names may not contain backslashes; give the bare group name without DOMAIN\\",
-    '"': "AD group names may not contain double quotes",
-    "#": "sudoers reads '#' as a comment or a numeric id",
-    "(": "sudoers reads parentheses as a run-as list",
-    ")": "sudoers reads parentheses as a run-as list",
-    "%": "give the bare group name; the '%' is added for you",
-    "@": "give the bare group name; the domain comes from {domain} and {fq}",
-    "*": "AD group names may not contain wildcards",
-    "?": "AD group names may not contain wildcards",
-    "[": "AD group names may not contain brackets",
-    "]": "AD group names may not contain brackets",
-    "/": "AD group names may not contain slashes",
-    "+": "AD group names may not contain '+'",
-    ";": "AD group names may not contain semicolons",
-    "|": "AD group names may not contain '|'",
-    "<": "AD group names may not contain '<'",
-    ">": "AD group names may not contain '>'",
-}
-PATH_CHAR_REASONS = {
-    "*": "wildcards in command paths would allow any matching program",
-    "?": "wildcards in command paths would allow any matching program",
-    "[": "wildcards in command paths would allow any matching program",
-    "]": "wildcards in command paths would allow any matching program",
-    ",": "sudoers reads ',' as a list separator",
-    ":": "sudoers reads ':' as a separator",
-    "=": "sudoers reads '=' as a separator",
-    "!": "sudoers reads '!' as negation",
-    "#": "sudoers reads '#' as a comment",
-    "\\": "backslashes are sudoers escapes",
-    '"': "quotes are sudoers syntax",
-    "(": "parentheses are sudoers syntax",
-    ")": "parentheses are sudoers syntax",
-}
-# Escaped in arguments so they match literally (sudoers(5): ',', ':', '=' must be escaped;
-# '#' would start a comment; glob characters would widen the match).
-ARG_ESCAPES = frozenset(",:=#*?[]")
-
-MAX_NAME_LENGTH = 256
-
-ROLE_LABELS = {
-    "path": "ad_sudoers_file",
-    "state": "ad_sudoers_state",
-    "domain": "ad_sudoers_domain",
-    "fully_qualified": "ad_sudoers_fully_qualified",
-    "command_aliases": "ad_sudoers_command_aliases",
-    "rules": "ad_sudoers_rules",
-    "missing_commands": "ad_sudoers_missing_commands",
-    "header": "ad_sudoers_header",
-}
-MODULE_LABELS = dict((key, key) for key in ROLE_LABELS)
-
-RULE_KEYS = ("group", "runas", "nopasswd", "commands")
-
-
-def as_bool(value):
-    """Ansible's reading of booleans ("yes", "false", 1 ...), or None when it is not one."""
-    try:
-        return boolean(value, strict=True)
-    except TypeError:
-        return None
-
-
-class SudoersError(ValueError):
-    """One or more problems, each a full sentence naming the variable and the value."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super(SudoersError, self).__init__("\n".join(self.errors))
-
-
-def labels_for(prefix):
-    """Names used in messages: the role's variables for prefix 'ad_sudoers_', else options."""
-    if not prefix:
-        return dict(MODULE_LABELS)
-    return dict((key, prefix + name[len("ad_sudoers_") :]) for key, name in ROLE_LABELS.items())
-
-
-def quote(value):
-    """Show a value the way a user can find it in YAML: quoted, control characters escaped."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False, default=repr)
-
-
-def _bad_character(char):
-    """Describe a character no sudoers word may carry (control, format, line separators)."""
-    named = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
-    if char in named:
-        return named[char]
-    if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-        return "the control character U+%04X" % ord(char)
-    return None
-
-
-def _control_problems(value):
-    for char in value:
-        what = _bad_character(char)
-        if what:
-            yield "contains %s: sudoers rules are one line each" % what
-            return
-
-
-def _first(label, value, problems):
-    """The first problem as a full message '<label> <value> <problem>', or None."""
-    problem = next(problems, None)
-    if problem is None:
-        return None
-    return "%s %s %s" % (label, quote(value), problem)
-
-
-def _group_problems(group, labels):
-    if not isinstance(group, str):
-        yield "is not a string: give the AD group name, e.g. NetworkAdmins"
-        return
-    if not group:
-        yield "is empty: give the AD group name, e.g. NetworkAdmins"
-        return
-    yield from _control_problems(group)
-    if group != group.strip():
-        yield "has leading or trailing spaces: remove them"
-    if len(group) > MAX_NAME_LENGTH:
-        yield "is longer than %d characters" % MAX_NAME_LENGTH
-    if group.startswith("-"):
-        yield "starts with \"-\": AD group names may not start with '-'"
-    if group.upper() == "ALL":
-        yield "is the sudoers reserved word ALL: name a real AD group"
-    for char in group:
-        if char == " " or (char.isalnum() and not char.isspace()) or char in GROUP_PUNCTUATION_OK:
-            continue
-        if char.isspace():
-            yield "contains a non-ASCII space: use a plain space"
-        reason = GROUP_CHAR_REASONS.get(
-            char, "only letters, digits, spaces and . _ - ' & $ are accepted"
-        )
-        yield "contains %s: %s" % (
-            quote(char),
-            reason.format(domain=labels["domain"], fq=labels["fully_qualified"]),
-        )
-
-
-def check_group(label, group, labels):
-    """Return the error for one AD group name, or None."""
-    return _first(label, group, _group_problems(group, labels))
-
-
-def _domain_problems(domain):
-    if not isinstance(domain, str):
-        yield "must be a string"
-        return
-    yield from _control_problems(domain)
-    parts = domain.split(".")
-    if len(domain) > 253 or not all(DOMAIN_LABEL_RE.match(part) for part in parts):
-        yield "is not a DNS domain name: use the realm in lower case, e.g. example.test"
-
-
-def _runas_problems(runas):
-    if not isinstance(runas, str):
-        yield "is not a string: use ALL, ALL:ALL, root or user:group"
-        return
-    yield from _control_problems(runas)
-    parts = runas.split(":")
-    if len(parts) > 2:
-        yield "has more than one ':': use user or user:group"
-    for part in parts:
-        if not part:
-            yield "has an empty user or group: use ALL, ALL:ALL or root"
-        if part != "ALL" and not RUNAS_NAME_RE.match(part):
-            yield (
-                "has %s, which is neither ALL nor a user or group name (letters, digits, "
-                ". _ - @); lists and negation are not supported" % quote(part)
-            )
-
-
-def parse_runas(label, runas):
-    """Return ((user, group or None), None) or (None, error). Accepts 'user' or 'user:group'."""
-    error = _first(label, runas, _runas_problems(runas))
-    if error:
-        return None, error
-    user, _sep, group = runas.partition(":")
-    return (user, group or None), None
-
-
-def _path_problems(path):
-    if path.endswith("/"):
-        yield "ends with '/': a directory would allow every program in it"
-    for char in path:
-        if char in PATH_CHAR_REASONS:
-            yield "contains %s: %s" % (quote(char), PATH_CHAR_REASONS[char])
-    for part in path[1:].split("/"):
-        if part in ("", ".", ".."):
-            yield "is not a normalized absolute path: remove '//', '.' and '..'"
-        if not PATH_COMPONENT_RE.match(part):
-            yield "has %s: path parts have letters, digits and . _ + @ - only" % quote(part)
-    if os.path.basename(path) == "sudoedit":
-        yield "names sudoedit by path: write sudoedit without a path"
-
-
-def _arg_problems(args):
-    if args == ['""']:
-        return
-    for arg in args:
-        if "\\" in arg:
-            yield "contains a backslash: arguments are matched literally, drop it"
-        if '"' in arg:
-            yield 'contains \'"\': only a lone "" (meaning: no arguments) is accepted'
-
-
-def _name_problems(program):
-    if program.startswith("!"):
-        yield "starts with '!': negated commands are not supported"
-    if program.startswith("-"):
-        yield "starts with '-': a command name may not start with '-'"
-    if "/" in program:
-        yield "is a relative path: give an absolute path or a bare name"
-    for char in program:
-        if not (char.isalnum() or char in "._+-"):
-            yield "contains %s: command names have letters, digits and . _ + - only" % quote(char)
-    if not PROGRAM_NAME_RE.match(program):
-        yield "is not a command name: use letters, digits and . _ + -"
-
-
-def _alias_ref_problems(program, args, labels, alias_names, in_alias):
-    if in_alias:
-        yield "refers to an alias inside an alias: list the commands instead"
-    if program not in alias_names:
-        yield "is not defined in %s: define it or use a command" % labels["command_aliases"]
-    if args:
-        yield "passes arguments to an alias: aliases take no arguments"
-
-
-def _command_problems(text, labels, alias_names, in_alias):
-    if not isinstance(text, str):
-        yield "is not a string: give a command name, path, alias or ALL"
-        return
-    if not text.strip():
-        yield "is empty: give a command name, path, alias or ALL"
-        return
-    yield from _control_problems(text)
-    words = text.split()
-    program, args = words[0], words[1:]
-    if program == "ALL":
-        if in_alias:
-            yield "puts ALL inside an alias: put ALL in the rule instead"
-        if args:
-            yield "passes arguments to ALL: ALL takes no arguments"
-        return
-    if ALIAS_RE.match(program):
-        yield from _alias_ref_problems(program, args, labels, alias_names, in_alias)
-        return
-    yield from _arg_problems(args)
-    if program.startswith("/"):
-        yield from _path_problems(program)
-    elif program == "sudoedit":
-        if not args or args == ['""'] or not all(arg.startswith("/") for arg in args):
-            yield "needs the absolute paths of the files sudoedit may edit"
-    else:
-        yield from _name_problems(program)
-
-
-def _classify(label, text):
-    words = text.split()
-    program, args = words[0], words[1:]
-    command = {"label": label, "text": text}
-    if program == "ALL":
-        return dict(command, kind="all")
-    if ALIAS_RE.match(program):
-        return dict(command, kind="alias", name=program)
-    kind = "sudoedit" if program == "sudoedit" else "command"
-    no_args = args == ['""']
-    return dict(command, kind=kind, program=program, args=[] if no_args else args, no_args=no_args)
-
-
-def parse_command(label, text, labels, alias_names, in_alias):
-    """Return (command, None) or (None, error). Commands are dicts with a 'kind'."""
-    error = _first(label, text, _command_problems(text, labels, alias_names, in_alias))
-    if error:
-        return None, error
-    return _classify(label, text), None
-
-
-def _check_commands(label, commands, errors, *, labels, alias_names, in_alias):
-    if not isinstance(commands, list) or not commands:
-        errors.append(
-            "%s %s must be a non-empty list of command names, paths, aliases or ALL"
-            % (label, quote(commands))
-        )
-        return []
-    parsed = []
-    for index, text in enumerate(commands):
-        item = "%s[%d]" % (label, index)
-        command, error = parse_command(item, text, labels, alias_names, in_alias)
-        if error:
-            errors.append(error)
-        else:
-            parsed.append(command)
-    return parsed
-
-
-def _settings_errors(settings, labels):
-    fully_qualified = as_bool(settings.get("fully_qualified", True))
-    domain = settings.get("domain") or ""
-    policy = settings.get("missing_commands", "fail")
-    if policy not in MISSING_POLICIES:
-        yield "%s %s must be one of: fail, warn" % (labels["missing_commands"], quote(policy))
-    if fully_qualified is None:
-        yield "%s %s must be true or false" % (
-            labels["fully_qualified"],
-            quote(settings.get("fully_qualified")),
-        )
-    if domain:
-        error = _first(labels["domain"], domain, _domain_problems(domain))
-        if error:
-            yield error
-    elif fully_qualified is True:
-        yield (
-            '%s "" is empty while %s is true: set the AD domain (e.g. example.test) or set '
-            "%s: false" % (labels["domain"], labels["fully_qualified"], labels["fully_qualified"])
-        )
-    for key, check in (("path", check_file_path), ("header", check_header)):
-        if settings.get(key) is not None:
-            error = check(labels[key], settings[key])
-            if error:
-                yield error
-
-
-def _validate_aliases(command_aliases, labels, errors):
-    if command_aliases is None:
-        command_aliases = {}
-    if not isinstance(command_aliases, dict):
-        errors.append(
-            "%s %s must be a mapping of ALIAS_NAME to a list of commands"
-            % (labels["command_aliases"], quote(command_aliases))
-        )
-        return []
-    aliases = []
-    for name in sorted(command_aliases, key=str):
-        label = "%s.%s" % (labels["command_aliases"], name)
-        if not isinstance(name, str) or not ALIAS_RE.match(name):
-            errors.append(
-                "%s: alias name %s must match [A-Z][A-Z0-9_]* (upper case, digits, '_')"
-                % (labels["command_aliases"], quote(name))
-            )
-        elif name in RESERVED_WORDS:
-            errors.append(
-                "%s: alias name %s is a sudoers reserved word: choose another name"
-                % (labels["command_aliases"], quote(name))
-            )
-        else:
-            commands = _check_commands(
-                label, command_aliases[name], errors, labels=labels, alias_names=(), in_alias=True
-            )
-            aliases.append({"name": name, "label": label, "commands": commands})
-    return aliases
-
-
-def _validate_rule(label, rule, labels, alias_names, errors):
-    unknown = sorted(str(key) for key in rule if key not in RULE_KEYS)
-    if unknown:
-        errors.append(
-            "%s has unknown key %s: use only %s" % (label, quote(unknown[0]), ", ".join(RULE_KEYS))
-        )
-    group = rule.get("group")
-    error = check_group(label + ".group", group, labels)
-    if error:
-        errors.append(error)
-    runas = rule.get("runas")
-    runas, error = parse_runas(label + ".runas", "ALL" if runas is None else runas)
-    if error:
-        errors.append(error)
-    nopasswd = rule.get("nopasswd")
-    if nopasswd is not None and as_bool(nopasswd) is None:
-        errors.append("%s.nopasswd %s must be true or false" % (label, quote(nopasswd)))
-    commands = _check_commands(
-        label + ".commands",
-        rule.get("commands"),
-        errors,
-        labels=labels,
-        alias_names=alias_names,
-        in_alias=False,
-    )
-    return {
-        "label": label,
-        "group": group,
-        "runas": runas,
-        "nopasswd": nopasswd is not None and as_bool(nopasswd) is True,
-        "commands": commands,
-    }
-
-
-def validate(rules, **settings):
-    """Check every input; return a normalized spec or raise SudoersError with all problems.
-
-    settings: command_aliases, domain, fully_qualified, missing_commands, path, header
-    (path and header are checked only when given) and labels (names for messages).
-    """
-    labels = settings.get("labels") or ROLE_LABELS
-    errors = list(_settings_errors(settings, labels))
-    aliases = _validate_aliases(settings.get("command_aliases"), labels, errors)
-    alias_names = frozenset(alias["name"] for alias in aliases)
-    normalized = []
-    if not isinstance(rules, list):
-        errors.append("%s %s must be a list of rules" % (labels["rules"], quote(rules)))
-        rules = []
-    for index, rule in enumerate(rules):
-        label = "%s[%d]" % (labels["rules"], index)
-        if isinstance(rule, dict):
-            normalized.append(_validate_rule(label, rule, labels, alias_names, errors))
-        else:
-            errors.append(
-                "%s %s must be a mapping with group, runas, nopasswd, commands"
-                % (label, quote(rule))
-            )
-    if errors:
-        raise SudoersError(errors)
-    return {
-        "aliases": aliases,
-        "rules": normalized,
-        "domain": settings.get("domain") or "",
-        "fully_qualified": as_bool(settings.get("fully_qualified", True)),
-        "missing_commands": settings.get("missing_commands", "fail"),
-    }
-
-
-def _file_path_problems(path):
-    if not isinstance(path, str) or not path.startswith("/"):
-        yield "must be an absolute path, e.g. /etc/sudoers.d/ssm-runas"
-        return
-    yield from _control_problems(path)
-    if os.path.normpath(path) != path:
-        yield "is not a normalized path"
-    if path == "/etc/sudoers":
-        yield "is /etc/sudoers, which is never managed: use a file in /etc/sudoers.d"
-    name = os.path.basename(path)
-    if os.path.dirname(path) == "/etc/sudoers.d" and ("." in name or name.endswith("~")):
-        yield "would be skipped by sudo: names in /etc/sudoers.d may not have '.' or end in '~'"
-
-
-def check_file_path(label, path):
-    return _first(label, path, _file_path_problems(path))
-
-
-def _header_problems(header):
-    if not isinstance(header, str):
-        yield "must be a string"
-        return
-    for char in header:
-        if char != "\n" and _bad_character(char):
-            yield "contains %s" % _bad_character(char)
-    if "\\" in header:
-        yield "contains a backslash: it could continue a sudoers line"
-
-
-def check_header(label, header):
-    return _first(label, header, _header_problems(header))
-
-
-def find_program(name, search_path=SEARCH_PATH):
-    """First executable regular file called name on the search path, or None."""
-    for directory in search_path:
-        candidate = os.path.join(directory, name)
-        if is_executable(candidate):
-            return candidate
-    return None
-
-
-def is_executable(path):
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
-def resolve(spec, search_path=SEARCH_PATH):
-    """Give every command an absolute path that exists here; collect the ones that do not.
-
-    Returns (resolved_spec, resolved, missing, notes): resolved maps each named or absolute
-    command text to its path; missing lists {label, command, reason}; notes list aliases and
-    rules left out because nothing of them exists on this host.
-    """
-    cache = {}
-    resolved = {}
-    missing = []
-
-    def resolve_command(command):
-        if command["kind"] != "command":
-            return command
-        program = command["program"]
-        if program not in cache:
-            if program.startswith("/"):
-                cache[program] = program if is_executable(program) else None
-            else:
-                cache[program] = find_program(program, search_path)
-        path = cache[program]
-        if path is None:
-            where = (
-                "is not an executable file"
-                if program.startswith("/")
-                else "was not found in %s" % ":".join(search_path)
-            )
-            missing.append({"label": command["label"], "command": command["text"], "reason": where})
-            return None
-        resolved[program] = path
-        return dict(command, program=path)
-
-    notes = []
-    aliases = []
-    kept_aliases = set()
-    for alias in spec["aliases"]:
-        commands = [c for c in (resolve_command(c) for c in alias["commands"]) if c]
-        if commands:
-            aliases.append(dict(alias, commands=commands))
-            kept_aliases.add(alias["name"])
-        else:
-            notes.append(
-                "%s: no command of this alias exists on this host; the alias is left out"
-                % alias["label"]
-            )
-    rules = []
-    for rule in spec["rules"]:
-        commands = []
-        for command in rule["commands"]:
-            if command["kind"] == "alias" and command["name"] not in kept_aliases:
-                continue
-            found = resolve_command(command)
-            if found:
-                commands.append(found)
-        if commands:
-            rules.append(dict(rule, commands=commands))
-        else:
-            notes.append(
-                "%s (group %s): no command of this rule exists on this host; the rule is left out"
-                % (rule["label"], quote(rule["group"]))
-            )
-    return dict(spec, aliases=aliases, rules=rules), resolved, missing, notes
-
-
-def missing_message(item, labels, policy="fail"):
-    if policy == "warn":
-        fix = "left out; install the package that provides it or remove it"
-    else:
-        fix = (
-            "install the package that provides it, remove it, or set %s: warn to leave it out"
-            % (labels["missing_commands"])
-        )
-    return "%s %s %s: %s" % (item["label"], quote(item["command"]), item["reason"], fix)
-
-
-def render_group(group, domain, fully_qualified):
-    """%group[@domain], double-quoted when it has spaces (sudoers(5): prefix inside quotes)."""
-    name = "%s@%s" % (group, domain) if fully_qualified else group
-    token = "%" + name
-    if " " in token:
-        return '"%s"' % token
-    return token
-
-
-def escape_arg(arg):
-    out = []
-    for index, char in enumerate(arg):
-        if char in ARG_ESCAPES or (index == 0 and char == "^"):
-            out.append("\\")
-        out.append(char)
-    return "".join(out)
-
-
-def render_command(command):
-    kind = command["kind"]
-    if kind == "all":
-        return "ALL"
-    if kind == "alias":
-        return command["name"]
-    text = command["program"]
-    if command.get("no_args"):
-        return text + ' ""'
-    if command["args"]:
-        text += " " + " ".join(escape_arg(arg) for arg in command["args"])
-    return text
-
-
-def render_runas(runas):
-    user, group = runas
-    if group is None:
-        return "(%s)" % user
-    return "(%s:%s)" % (user, group)
-
-
-def _unique(items):
-    seen = set()
-    out = []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out
-
-
-def render(spec, header=DEFAULT_HEADER):
-    """The sudoers file text for a validated (and, on a host, resolved) spec."""
-    lines = ["# " + line if line else "#" for line in header.split("\n")]
-    if spec["aliases"]:
-        lines.append("")
-    for alias in spec["aliases"]:
-        commands = _unique(render_command(c) for c in alias["commands"])
-        lines.append("Cmnd_Alias %s = %s" % (alias["name"], ", ".join(commands)))
-    if spec["rules"]:
-        lines.append("")
-    for rule in spec["rules"]:
-        commands = _unique(render_command(c) for c in rule["commands"])
-        tag = "NOPASSWD: " if rule["nopasswd"] else ""
-        lines.append(
-            "%s ALL=%s %s%s"
-            % (
-                render_group(rule["group"], spec["domain"], spec["fully_qualified"]),
-                render_runas(rule["runas"]),
-                tag,
-                ", ".join(commands),
-            )
-        )
-    return "\n".join(lines) + "\n"
+__all__ = [
+    "DEFAULT_HEADER",
+    "MISSING_POLICIES",
+    "MODULE_LABELS",
+    "RESERVED_WORDS",
+    "ROLE_LABELS",
+    "SEARCH_PATH",
+    "SudoersError",
+    "as_bool",
+    "build",
+    "check_domain",
+    "check_file_path",
+    "check_group",
+    "check_header",
+    "escape_arg",
+    "find_program",
+    "is_executable",
+    "labels_for",
+    "missing_message",
+    "parse_command",
+    "parse_runas",
+    "quote",
+    "render",
+    "render_command",
+    "render_group",
+    "render_runas",
+    "resolve",
+    "validate",
+]
 
 
 def build(params, labels=None, search_path=SEARCH_PATH):

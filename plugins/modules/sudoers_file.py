@@ -194,9 +194,9 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file im
     write_file,
     write_temp,
 )
-from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import (  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import build  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (  # noqa: E402
     SudoersError,
-    build,
     check_file_path,
     labels_for,
 )
