@@ -94,18 +94,17 @@ options:
     type: raw
     default: '0600'
 notes:
-  - Supports check mode and diff mode.
   - SSSD access rules (C(access_provider), C(realm permit)) do not apply to Session Manager
     shells because the agent does not use PAM.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - federated.ssm_runas.attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
-    support: full
+  safe_file_operations:
+    support: partial
+    details: O(sssd_conf) and O(state_file) are replaced atomically; a new home is copied from
+      O(skel) in place.
 """
 
 EXAMPLES = r"""

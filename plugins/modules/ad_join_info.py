@@ -66,15 +66,9 @@ options:
     description: Prefix of the role variables named in error messages.
     type: str
     default: ad_join
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - federated.ssm_runas.attributes.info
 """
 
 EXAMPLES = r"""

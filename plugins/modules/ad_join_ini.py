@@ -38,17 +38,10 @@ options:
     description: Mode of the file when written (SSSD refuses a group- or world-readable sssd.conf).
     type: raw
     default: '0600'
-notes:
-  - Supports check mode and diff mode.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
-    support: full
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - federated.ssm_runas.attributes
 """
 
 EXAMPLES = r"""

@@ -79,13 +79,7 @@ options:
     default: 15
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - federated.ssm_runas.attributes.info
 notes:
   - Put O(bind_password) in a vault and set C(no_log) on the task; the module never returns it.
 """

@@ -41,13 +41,7 @@ options:
     default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - federated.ssm_runas.attributes.info
 notes:
   - The agent resolves the run-as user with C(sh -c "id <name>") and starts the shell
     without PAM, so nothing creates a missing home directory.

@@ -23,7 +23,6 @@ description:
   - An unchanged run makes one API call (C(GetDocument) of the default version).
   - When SSM refuses content identical to an older version (C(DuplicateDocumentContent)), the
     same JSON is sent with different whitespace.
-  - Supports check mode and C(--diff) (the JSON document before and after).
 options:
   state:
     description:
@@ -86,6 +85,15 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The JSON document before and after.
+  platform:
+    platforms: posix
 notes:
   - Options left unset are not compared and not changed.
   - The module compares against the default version. A newer, non-default version made

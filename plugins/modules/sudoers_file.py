@@ -111,18 +111,17 @@ notes:
     C(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); the first executable
     file wins. Symlinks are kept as found, so sudo matches the name the user types.
   - Needs C(visudo) on the host (package C(sudo)) and root privileges.
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - federated.ssm_runas.attributes
 attributes:
   check_mode:
-    support: full
-    description: Predicts the change exactly, including validation and missing commands.
+    details: Predicts the change exactly, including validation and missing commands.
   diff_mode:
-    support: full
-    description: Shows the file text before and after.
+    details: Shows the file text before and after.
   platform:
-    platforms: posix
-    support: full
-    description: Linux hosts with sudo.
+    details: Linux hosts with sudo.
 """
 
 EXAMPLES = r"""
@@ -201,7 +200,9 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values
     labels_for,
 )
 
-MODE, OWNER, GROUP = 0o440, 0, 0
+MODE = 0o440
+OWNER = 0
+GROUP = 0
 
 
 def read_current(path):
