@@ -18,7 +18,7 @@ import re
 DOCUMENT_NAME = "SSM-SessionManagerRunShell"
 DOCUMENT_TYPE = "Session"
 
-# What the console writes when preferences are first saved (FACTS §7).
+# What the console writes when preferences are first saved.
 DEFAULT_DOCUMENT = {
     "schemaVersion": "1.0",
     "description": "Document to hold regional settings for Session Manager",
@@ -55,7 +55,7 @@ OPTIONS = {
     "shell_profile": ("shellProfile", "shell_profile", None),
 }
 
-# The agent runs `sh -c "id <name>"` unquoted (FACTS §5): no shell metacharacters in names.
+# The agent runs `sh -c "id <name>"` unquoted: no shell metacharacters in names.
 _USER_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@-]{0,255}$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _LOG_GROUP_RE = re.compile(r"^[\w.\-/#]{1,512}$")

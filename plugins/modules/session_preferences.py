@@ -179,7 +179,7 @@ def create_preferences(client, check_mode, name, doc):
     made = client.create_document(
         Name=name,
         Content=prefs.render(doc),
-        DocumentType="Session",
+        DocumentType=prefs.DOCUMENT_TYPE,
         DocumentFormat="JSON",
         aws_retry=True,
     )
