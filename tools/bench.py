@@ -344,13 +344,13 @@ class Bench:
             f'bench_state_dir: "{self.state}"\n'
             "bench_secrets: \"{{ lookup('ansible.builtin.file', bench_state_dir ~ "
             "'/secrets.json') | from_json }}\"\n"
-            "ssm_runas_join_user: Administrator\n"
-            'ssm_runas_join_password: "{{ bench_secrets.admin_password }}"\n'
-            "ssm_runas_aws_connection:\n"
+            "ad_join_user: Administrator\n"
+            'ad_join_password: "{{ bench_secrets.admin_password }}"\n'
+            "aws_federation_connection:\n"
             f'  endpoint_url: "{self.moto_url or "http://127.0.0.1:1"}"\n'
-            "  region: us-east-1\n  access_key: bench-access-key\n  secret_key: bench-secret\n"
-            'ssm_runas_saml_metadata_file: "{{ bench_state_dir }}/adfs-federation-metadata.xml"\n'
-            f'ssm_runas_export_dir: "{self.out}/adfs"\n'
+            "  access_key: bench-access-key\n  secret_key: bench-secret\n"
+            'aws_federation_saml_metadata_file: "{{ bench_state_dir }}/adfs-federation-metadata.xml"\n'
+            f'adfs_claims_export_dir: "{self.out}/adfs"\n'
         )
         (self.out / "floor.yml").write_text(
             "---\n- name: Ansible's floor, one ping per host\n  hosts: ssm_instances\n"

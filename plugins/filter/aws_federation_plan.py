@@ -121,11 +121,11 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents 
 )
 
 
-def aws_federation_plan(spec):
+def aws_federation_plan(spec, var_prefix=""):
     if not isinstance(spec, dict):
         raise AnsibleFilterError("aws_federation_plan expects a mapping, got %r" % (spec,))
     try:
-        return federation_plan(spec)
+        return federation_plan(spec, labels=dict((key, var_prefix + key) for key in spec))
     except FederationInputError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that check the environment's ssm_runas data model and derive role inputs from it."""
+"""Filters that check the environment's ssm_runas data model and hand its values to roles."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,35 +9,34 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
     ModelError,
-    group_names,
-    normalize,
-    sudo_rules,
+    check,
+    role_inputs,
 )
 
 
-def _normalized(model):
-    try:
-        return normalize(model)
-    except ModelError as exc:
-        raise AnsibleFilterError(str(exc)) from exc
-
-
 def runas_model(model):
-    return _normalized(model)
+    try:
+        return check(model)
+    except ModelError as exc:
+        raise AnsibleFilterError(str(exc)) from None
 
 
-def runas_sudo_rules(model):
-    return sudo_rules(_normalized(model))
-
-
-def runas_group_names(model):
-    return group_names(_normalized(model))
+def runas_role_inputs(model, mapping, given, unset):
+    if not isinstance(mapping, dict) or not all(
+        isinstance(how, dict) and "var" in how and "from" in how for how in mapping.values()
+    ):
+        raise AnsibleFilterError("runas_role_inputs expects {input: {var, from[, default]}}")
+    by_var = dict((how["var"], dict(how, key=key)) for key, how in mapping.items())
+    for how in by_var.values():
+        if how.get("same_as"):
+            how["same_as"] = mapping[how["same_as"]]["var"]
+    try:
+        found = role_inputs(model, by_var, list(given), unset)
+    except ModelError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return dict((by_var[var]["key"], value) for var, value in found.items())
 
 
 class FilterModule(object):
     def filters(self):
-        return {
-            "runas_model": runas_model,
-            "runas_sudo_rules": runas_sudo_rules,
-            "runas_group_names": runas_group_names,
-        }
+        return {"runas_model": runas_model, "runas_role_inputs": runas_role_inputs}

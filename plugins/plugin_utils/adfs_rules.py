@@ -21,6 +21,8 @@ import json
 import re
 import unicodedata
 
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents
+
 # AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
 STRING = r'"[^"]*"'
 COMMENT = r"//[^\r\n]*|/\*[\s\S]*?\*/"
@@ -262,33 +264,12 @@ def plan(text, desired, absent=()):
 # ---------------------------------------------------------------------------- validation
 
 
-def _is_tag_char(ch):
-    # STS: [\p{L}\p{Z}\p{N}_.:/=+\-@]; whitespace (\p{Z}) cannot go into a claim type URI.
-    cat = unicodedata.category(ch)
-    return cat[0] in ("L", "N") or ch in "_.:/=+-@"
-
-
 def check_tag_key(value, var="tag_key"):
-    if not isinstance(value, str) or not value:
-        raise AdfsRuleError(
-            "%s is empty: set it to the session tag key, e.g. SSMSessionRunAs" % var
-        )
-    bad = sorted({c for c in value if not _is_tag_char(c)})
-    if bad:
-        raise AdfsRuleError(
-            "%s %r contains %s: a session tag key may hold only letters, digits and _.:/=+-@ "
-            "(STS rule; no spaces, since it becomes part of the claim type URI), "
-            "e.g. SSMSessionRunAs" % (var, value, ", ".join(repr(c) for c in bad))
-        )
-    if len(value) > 128:
-        raise AdfsRuleError(
-            "%s %r is %d characters long: STS allows at most 128" % (var, value, len(value))
-        )
-    if value.lower().startswith("aws:"):
-        raise AdfsRuleError(
-            "%s %r starts with 'aws:': that prefix is reserved by AWS, drop it" % (var, value)
-        )
-    return value
+    """The session tag key rule the AWS side applies (no spaces: it is part of a claim URI)."""
+    try:
+        return iam_documents.validate_session_tag_key(value, var)
+    except iam_documents.FederationInputError as exc:
+        raise AdfsRuleError(str(exc)) from None
 
 
 def check_ldap_attribute(value, var="ldap_attribute"):

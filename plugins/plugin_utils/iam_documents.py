@@ -19,11 +19,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.federated.ssm_runas.plugins.module_utils import ssm_preferences
 
 POLICY_VERSION = "2012-10-17"
-RUN_SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
-DEFAULT_TAG_KEY = "SSMSessionRunAs"
-DEFAULT_PROVIDER_NAME = "ADFS"
-DEFAULT_POLICY_NAME = "EC2SSMPermissions"
-DEFAULT_AUDIENCES = ["https://signin.aws.amazon.com/saml"]
+RUN_SHELL_DOCUMENT = ssm_preferences.DOCUMENT_NAME
 SAML_ACTIONS = ["sts:AssumeRoleWithSAML", "sts:TagSession"]
 MIN_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 43200
@@ -64,7 +60,7 @@ def _tag_chars_ok(text):
     return True
 
 
-def validate_account_id(value, var="aws_federation_account_id"):
+def validate_account_id(value, var="account_id"):
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _ACCOUNT_RE.match(text):
         _fail(
@@ -76,7 +72,7 @@ def validate_account_id(value, var="aws_federation_account_id"):
     return text
 
 
-def validate_provider_name(value, var="aws_federation_saml_provider_name"):
+def validate_provider_name(value, var="saml_provider_name"):
     if not isinstance(value, str) or not _PROVIDER_RE.match(value):
         _fail(
             var,
@@ -87,7 +83,7 @@ def validate_provider_name(value, var="aws_federation_saml_provider_name"):
     return value
 
 
-def validate_tag_key(value, var="aws_federation_tag_key"):
+def validate_tag_key(value, var="tag_key"):
     if not isinstance(value, str) or not 1 <= len(value) <= 128 or not _tag_chars_ok(value):
         _fail(
             var,
@@ -100,7 +96,31 @@ def validate_tag_key(value, var="aws_federation_tag_key"):
     return value
 
 
-def validate_upn_suffix(value, var="aws_federation_upn_suffix"):
+def validate_session_tag_key(value, var="tag_key"):
+    """A session tag key that ADFS can send as well: the STS rule, without spaces.
+
+    ADFS issues the tag as the claim type ``.../PrincipalTag:<key>``, a URI, which cannot
+    hold whitespace. Used for the run-as key and every other session tag key we accept.
+    """
+    if not isinstance(value, str) or not value:
+        _fail(var, value, "set it to the session tag key, e.g. 'SSMSessionRunAs'")
+    bad = sorted({c for c in value if unicodedata.category(c)[0] not in ("L", "N")} - _TAG_EXTRA)
+    if bad:
+        raise FederationInputError(
+            "%s %r contains %s: a session tag key may hold only letters, digits and _.:/=+-@ "
+            "(the STS rule, without spaces: ADFS sends the key inside the claim type URI), "
+            "e.g. 'SSMSessionRunAs'" % (var, value, ", ".join(repr(c) for c in bad))
+        )
+    if len(value) > 128:
+        raise FederationInputError(
+            "%s %r is %d characters long: STS allows at most 128" % (var, value, len(value))
+        )
+    if value.lower().startswith("aws:"):
+        _fail(var, value, "the 'aws:' prefix is reserved by AWS; drop it")
+    return value
+
+
+def validate_upn_suffix(value, var="upn_suffix"):
     """Return the suffix as '@domain' (None/'' disables the check)."""
     if value in (None, ""):
         return None
@@ -117,7 +137,7 @@ def validate_upn_suffix(value, var="aws_federation_upn_suffix"):
     return "@" + domain
 
 
-def validate_audiences(value, var="aws_federation_saml_audiences"):
+def validate_audiences(value, var="saml_audiences"):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
@@ -141,19 +161,19 @@ def validate_audiences(value, var="aws_federation_saml_audiences"):
     return list(dict.fromkeys(value))
 
 
-def validate_allowed_tag_keys(value, tag_key, var="aws_federation_allowed_tag_keys"):
+def validate_allowed_tag_keys(value, tag_key, var="allowed_tag_keys"):
     """None/[] means 'do not restrict'; otherwise the run-as key is always allowed."""
     if value in (None, []):
         return None
     if not isinstance(value, list):
         _fail(var, value, "give a list of session tag keys, e.g. ['SSMSessionRunAs']")
-    keys = [validate_tag_key(k, "%s[%d]" % (var, i)) for i, k in enumerate(value)]
+    keys = [validate_session_tag_key(k, "%s[%d]" % (var, i)) for i, k in enumerate(value)]
     if tag_key not in keys:
         keys.insert(0, tag_key)
     return list(dict.fromkeys(keys))
 
 
-def validate_saml_metadata(text, var="aws_federation_saml_metadata_file"):
+def validate_saml_metadata(text, var="saml_metadata"):
     """SAML 2.0 IdP metadata: an EntityDescriptor with an IDPSSODescriptor and a certificate."""
     if not isinstance(text, str) or not text.strip():
         _fail(
@@ -284,7 +304,7 @@ def permissions_policy(account_id, partition="aws", instance_tag=None, document=
     return {"Version": POLICY_VERSION, "Statement": [listing, *start, own_sessions]}
 
 
-def _validate_instance_tag(value, var="aws_federation_instance_tag"):
+def _validate_instance_tag(value, var="instance_tag"):
     if value in (None, {}):
         return None
     if not isinstance(value, dict) or len(value) != 1:
@@ -316,7 +336,7 @@ def _validate_tags(value, var):
     return dict(value)
 
 
-def _validate_role(role, index, var="aws_federation_roles"):
+def _validate_role(role, index, var="roles"):
     where = "%s[%d]" % (var, index)
     if not isinstance(role, dict):
         _fail(where, role, "each role is a mapping with at least 'name'")
@@ -390,53 +410,60 @@ def _plain(value):
     return value
 
 
-def federation_plan(spec):
-    """Validate the role's variables and return everything the tasks need.
+def federation_plan(spec, labels=None):
+    """Validate the AWS side's inputs and return everything the tasks need.
 
-    ``spec`` uses the role's variable names without the ``aws_federation_`` prefix.
-    ``saml_metadata`` is the metadata text (None when state is absent).
+    ``labels`` names each key of ``spec`` in messages (the caller's own variable or model
+    path; the key itself by default). ``saml_metadata`` is the metadata text, checked when
+    it is given and state is present.
     """
     spec = _plain(spec)
+
+    def label(key):
+        return (labels or {}).get(key, key)
+
     state = spec.get("state", "present")
     if state not in ("present", "absent"):
-        _fail("aws_federation_state", state, "use 'present' or 'absent'")
+        _fail(label("state"), state, "use 'present' or 'absent'")
     partition = spec.get("partition") or "aws"
     if not _PARTITION_RE.match(partition):
-        _fail("aws_federation_partition", partition, "use aws, aws-cn or aws-us-gov")
-    account = validate_account_id(spec.get("account_id"))
-    provider_name = validate_provider_name(spec.get("saml_provider_name", DEFAULT_PROVIDER_NAME))
-    tag_key = validate_tag_key(spec.get("tag_key", DEFAULT_TAG_KEY))
-    upn_suffix = validate_upn_suffix(spec.get("upn_suffix"))
-    audiences = validate_audiences(spec.get("saml_audiences") or DEFAULT_AUDIENCES)
-    allowed_keys = validate_allowed_tag_keys(spec.get("allowed_tag_keys"), tag_key)
-    policy_name = spec.get("policy_name", DEFAULT_POLICY_NAME)
+        _fail(label("partition"), partition, "use aws, aws-cn or aws-us-gov")
+    account = validate_account_id(spec.get("account_id"), label("account_id"))
+    provider_name = validate_provider_name(spec.get("saml_provider_name"), label("saml_provider_name"))
+    tag_key = validate_session_tag_key(spec.get("tag_key"), label("tag_key"))
+    upn_suffix = validate_upn_suffix(spec.get("upn_suffix"), label("upn_suffix"))
+    audiences = validate_audiences(spec.get("saml_audiences"), label("saml_audiences"))
+    allowed_keys = validate_allowed_tag_keys(
+        spec.get("allowed_tag_keys"), tag_key, label("allowed_tag_keys")
+    )
+    policy_name = spec.get("policy_name")
     if not isinstance(policy_name, str) or not _POLICY_NAME_RE.match(policy_name):
         _fail(
-            "aws_federation_policy_name",
+            label("policy_name"),
             policy_name,
             "a managed policy name is 1-128 characters of letters, digits or +=,.@_-",
         )
-    instance_tag = _validate_instance_tag(spec.get("instance_tag"))
+    instance_tag = _validate_instance_tag(spec.get("instance_tag"), label("instance_tag"))
     roles_in = spec.get("roles")
     if not isinstance(roles_in, list) or not roles_in:
         _fail(
-            "aws_federation_roles",
+            label("roles"),
             roles_in,
             "list at least one role, e.g. [{name: ADFS-SSM-RunAs}]",
         )
-    roles = [_validate_role(r, i) for i, r in enumerate(roles_in)]
+    roles = [_validate_role(r, i, label("roles")) for i, r in enumerate(roles_in)]
     names = [r["name"].lower() for r in roles]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         _fail(
-            "aws_federation_roles",
+            label("roles"),
             dupes,
             "role names are case-insensitive in IAM and must be unique",
         )
     prefs = spec.get("session_preferences") or {}
     if not isinstance(prefs, dict):
         _fail(
-            "aws_federation_session_preferences",
+            label("session_preferences"),
             prefs,
             "give a mapping of session_preferences options",
         )
@@ -445,11 +472,11 @@ def federation_plan(spec):
         if "runAsDefaultUser" in wanted:  # else the stored document may already name one
             ssm_preferences.check_merged({"inputs": wanted})
     except ssm_preferences.PreferencesError as exc:
-        raise FederationInputError("aws_federation_session_preferences.%s" % exc) from None
+        raise FederationInputError("%s.%s" % (label("session_preferences"), exc)) from None
     metadata = spec.get("saml_metadata")
-    if state == "present":
+    if state == "present" and "saml_metadata" in spec:
         metadata = validate_saml_metadata(
-            metadata, spec.get("saml_metadata_source") or "aws_federation_saml_metadata_file"
+            metadata, spec.get("saml_metadata_source") or label("saml_metadata")
         )
     provider = provider_arn(account, provider_name, partition)
     managed = policy_arn(account, policy_name, partition)

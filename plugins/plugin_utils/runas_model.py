@@ -1,142 +1,386 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The per-environment data model that the AWS, ADFS and Linux sides must agree on.
+"""Check the ``ssm_runas`` data model once, with the rules every side applies.
 
-An inventory declares ``ssm_runas`` once; :func:`normalize` checks it and fills defaults, and
-the ``derive_*`` helpers turn it into each role's inputs. Pure functions, no Ansible imports.
+:func:`check` validates a model against :data:`runas_schema.SCHEMA` (types, choices, required
+keys, unknown keys with the nearest known one), fills the defaults, then runs the AWS, ADFS and
+sudoers checks on the values those sides will receive, labelled with the path the user wrote.
+A model it accepts is accepted by every side. :func:`role_inputs` hands the checked values to
+a role under the names the role gives it.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+import difflib
+import json
 
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
-    FederationInputError,
-    validate_account_id,
-    validate_tag_key,
-)
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules, iam_documents
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import SCHEMA
 
-LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
-_REALM = re.compile(
-    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
-_GROUP_FORBIDDEN = set(',:=!#"\\\n\r\t\0%')
+ROOT = "ssm_runas"
+_MISSING = object()
+_TYPE_NAMES = {
+    "str": "a string",
+    "int": "a whole number",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a mapping",
+}
 
 
 class ModelError(ValueError):
-    """A data model problem: the message names the path, the value and the fix."""
+    """Every problem of a model, one message each, naming the path, the value and the fix."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(ModelError, self).__init__("\n".join(self.errors))
 
 
-def _fail(path, value, problem):
-    raise ModelError("ssm_runas.%s %r %s" % (path, value, problem))
+def _quote(value):
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _need(model, key, path):
-    if key not in model or model[key] in (None, ""):
-        raise ModelError("ssm_runas.%s is required" % path)
-    return model[key]
+def _plain(value):
+    """Plain dicts and lists (Ansible hands filters lazy containers)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
-def _check_groups(groups):
-    if not isinstance(groups, list) or not groups:
-        raise ModelError("ssm_runas.groups must be a non-empty list of {name, sudo} entries")
-    seen = {}
-    out = []
-    for index, group in enumerate(groups):
-        path = "groups[%d]" % index
-        if not isinstance(group, dict):
-            _fail(path, group, "must be a mapping with at least 'name'")
-        name = group.get("name")
-        if not isinstance(name, str) or not name.strip():
-            _fail(path + ".name", name, "must be a non-empty AD group name")
-        bad = sorted(set(name) & _GROUP_FORBIDDEN)
-        if bad:
-            _fail(
-                path + ".name",
-                name,
-                "contains %r: AD group names used for run-as may not "
-                'contain , : = ! # " \\ %% or control characters' % "".join(bad),
-            )
-        if name != name.strip():
-            _fail(path + ".name", name, "has leading or trailing spaces")
-        key = name.lower()
-        if key in seen:
-            _fail(
-                path + ".name",
-                name,
-                "repeats groups[%d] (AD names are case-insensitive)" % seen[key],
-            )
-        seen[key] = index
-        sudo = group.get("sudo")
-        if sudo is not None and not isinstance(sudo, dict):
-            _fail(path + ".sudo", sudo, "must be a mapping {runas, nopasswd, commands}")
-        out.append({"name": name, "sudo": dict(sudo) if sudo else None})
-    return out
+def _coerce(kind, value):
+    """Return (value, None) or (None, problem) for one scalar or container type."""
+    if kind == "raw":
+        return value, None
+    if kind == "str":
+        if isinstance(value, str):
+            return value, None
+        hint = "; quote it in YAML" if isinstance(value, (int, float, bool)) else ""
+        return None, "must be %s%s" % (_TYPE_NAMES[kind], hint)
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, None
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value), None
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, str):
+            try:
+                return boolean(value, strict=True), None
+            except TypeError:
+                pass
+    elif kind == "list" and isinstance(value, list):
+        return value, None
+    elif kind == "dict" and isinstance(value, dict):
+        return value, None
+    return None, "must be %s" % _TYPE_NAMES[kind]
 
 
-def normalize(model):
-    """Return the checked model with defaults filled in; raise ModelError on the first problem."""
-    if not isinstance(model, dict):
-        raise ModelError("ssm_runas must be a mapping (see inventories/lab/group_vars/all)")
-    realm = _need(model, "realm", "realm")
-    if not _REALM.match(str(realm)):
-        _fail("realm", realm, "is not a DNS-style realm such as EXAMPLE.TEST")
-    realm = str(realm).upper()
-    upn_suffix = str(model.get("upn_suffix") or realm.lower())
-    if not _REALM.match(upn_suffix):
-        _fail("upn_suffix", upn_suffix, "is not a DNS suffix such as example.test")
-    tag_key = str(model.get("tag_key") or "SSMSessionRunAs")
-    aws = dict(model.get("aws") or {})
+class _Checker:
+    def __init__(self):
+        self.errors = []
+
+    def fail(self, path, value, problem):
+        if value is _MISSING:
+            self.errors.append("%s %s" % (path, problem))
+        else:
+            self.errors.append("%s %s %s" % (path, _quote(value), problem))
+
+    def options(self, path, spec, value):
+        """Check a mapping against its options; return it with defaults filled in."""
+        out = {}
+        for key in value:
+            if key not in spec:
+                near = difflib.get_close_matches(str(key), list(spec), n=1, cutoff=0.6)
+                fix = ("did you mean %s? " % near[0]) if near else ""
+                self.fail(
+                    "%s.%s" % (path, key),
+                    _MISSING,
+                    "is not a known key: %sknown keys are %s" % (fix, ", ".join(sorted(spec))),
+                )
+        for key, option in spec.items():
+            out[key] = self.value("%s.%s" % (path, key), option, value.get(key, _MISSING))
+        return out
+
+    def value(self, path, option, value):
+        if value is _MISSING or value is None or (value == "" and option.get("required")):
+            if option.get("required"):
+                self.fail(path, _MISSING, "is required: %s" % _first_line(option))
+                return None
+            default = option.get("default")
+            if default is None:
+                return None
+            if option.get("type") == "dict" and option.get("options"):
+                return self.options(path, option["options"], _plain(default))
+            return _plain(default)
+        given = value
+        value, problem = _coerce(option.get("type", "raw"), value)
+        if problem:
+            self.fail(path, given, problem)
+            return None
+        choices = option.get("choices")
+        if option.get("type") == "list":
+            if option.get("required") and not value:
+                self.fail(path, value, "must not be empty: %s" % _first_line(option))
+            item = {"type": option.get("elements", "raw"), "options": option.get("options")}
+            item["choices"] = choices
+            return [self.value("%s[%d]" % (path, i), item, v) for i, v in enumerate(value)]
+        if choices is not None and value not in choices:
+            self.fail(path, value, "must be one of %s" % ", ".join(map(str, choices)))
+            return None
+        if option.get("type") == "dict" and option.get("options"):
+            return self.options(path, option["options"], value)
+        return value
+
+
+def _without_none(value):
+    """Mappings without the keys nobody set (as role variables would be written)."""
+    if isinstance(value, dict):
+        return dict((k, _without_none(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _first_line(option):
+    return option.get("description", "").split(". ")[0].rstrip(".")
+
+
+def _catch(errors, func, *args, **kwargs):
     try:
-        # The same rules the IAM side enforces, named after the data model's keys.
-        validate_tag_key(tag_key, var="ssm_runas.tag_key")
-        if aws.get("account_id") is not None:
-            aws["account_id"] = validate_account_id(
-                aws["account_id"], var="ssm_runas.aws.account_id"
-            )
-    except FederationInputError as exc:
-        raise ModelError(str(exc)) from None
-    attribute = str(model.get("ldap_attribute") or "userPrincipalName")
-    if attribute not in LDAP_ATTRIBUTES:
-        _fail("ldap_attribute", attribute, "must be one of %s" % ", ".join(LDAP_ATTRIBUTES))
-    fq = model.get("fully_qualified_names", True)
-    if not isinstance(fq, bool):
-        _fail("fully_qualified_names", fq, "must be true or false")
-    if not fq and attribute == "userPrincipalName":
-        _fail(
-            "fully_qualified_names",
-            fq,
-            "cannot be false while the tag carries "
-            "userPrincipalName: the instance must resolve 'user@suffix' names",
-        )
+        return func(*args, **kwargs)
+    except (iam_documents.FederationInputError, adfs_rules.AdfsRuleError) as exc:
+        errors.append(str(exc))
+    except sudoers.SudoersError as exc:
+        errors.extend(exc.errors)
+    return None
+
+
+def aws_plan_input(model):
+    """The AWS side's input (the keys of ``iam_documents.federation_plan``)."""
+    aws = model["aws"]
     return {
-        "realm": realm,
-        "domain": realm.lower(),
-        "upn_suffix": upn_suffix.lower(),
-        # The suffix every run-as tag value must end with; only a UPN tag carries one.
-        "tag_suffix": upn_suffix.lower() if attribute == "userPrincipalName" else "",
-        "tag_key": tag_key,
-        "ldap_attribute": attribute,
-        "fully_qualified_names": fq,
-        "command_aliases": dict(model.get("command_aliases") or {}),
-        "groups": _check_groups(model.get("groups")),
-        "aws": aws,
-        "adfs": dict(model.get("adfs") or {}),
+        "account_id": aws["account_id"],
+        "partition": aws["partition"],
+        "saml_provider_name": aws["saml_provider"],
+        "tag_key": model["tag_key"],
+        "upn_suffix": model["tag_suffix"],
+        "allowed_tag_keys": aws["allowed_tag_keys"],
+        "saml_audiences": aws["saml_audiences"],
+        "policy_name": aws["policy_name"],
+        "instance_tag": aws["instance_tag"],
+        "roles": aws["federation_roles"],
+        "session_preferences": {
+            k: v for k, v in (aws["session_preferences"] or {}).items() if v is not None
+        },
     }
 
 
+AWS_LABELS = {
+    "account_id": "aws.account_id",
+    "partition": "aws.partition",
+    "saml_provider_name": "aws.saml_provider",
+    "tag_key": "tag_key",
+    "upn_suffix": "upn_suffix",
+    "allowed_tag_keys": "aws.allowed_tag_keys",
+    "saml_audiences": "aws.saml_audiences",
+    "policy_name": "aws.policy_name",
+    "instance_tag": "aws.instance_tag",
+    "roles": "aws.federation_roles",
+    "session_preferences": "aws.session_preferences",
+}
+
+
+def _sides(model, errors):
+    """Run each side's own checks on what it will receive, labelled with model paths."""
+    labels = dict((key, "%s.%s" % (ROOT, path)) for key, path in AWS_LABELS.items())
+    if model["aws"]["account_id"] is not None or model["aws"]["federation_roles"]:
+        _catch(errors, iam_documents.federation_plan, aws_plan_input(model), labels=labels)
+    else:
+        _catch(errors, iam_documents.validate_session_tag_key, model["tag_key"], labels["tag_key"])
+    adfs = model["adfs"]
+    _catch(errors, adfs_rules.check_tag_key, model["tag_key"], ROOT + ".tag_key")
+    _catch(errors, adfs_rules.check_rule_name, adfs["rule_name"], ROOT + ".adfs.rule_name")
+    _catch(
+        errors, adfs_rules.check_relying_party, adfs["relying_party"], ROOT + ".adfs.relying_party"
+    )
+    sudo_labels = dict(sudoers.labels_for(""))
+    sudo_labels.update(
+        domain=ROOT + ".realm",
+        fully_qualified=ROOT + ".fully_qualified_names",
+        command_aliases=ROOT + ".command_aliases",
+        rules="\0",
+    )
+    settings = {
+        "command_aliases": model["command_aliases"],
+        "domain": model["domain"],
+        "fully_qualified": model["fully_qualified_names"],
+        "labels": sudo_labels,
+    }
+    before = len(errors)
+    _catch(errors, sudoers.validate, [], **settings)
+    for index, group in enumerate(model["groups"]):
+        where = "%s.groups[%d]" % (ROOT, index)
+        problem = sudoers.check_group(where + ".name", group["name"], sudo_labels)
+        if problem:
+            errors.append(problem)
+        elif group["sudo"] and len(errors) == before:
+            rule = dict(group["sudo"], group=group["name"])
+            found = []
+            _catch(found, sudoers.validate, [rule], **settings)
+            errors.extend(e.replace("\0[0]", where + ".sudo") for e in found)
+
+
+def _cross_checks(model, errors):
+    seen = {}
+    for index, group in enumerate(model["groups"]):
+        key = group["name"].lower()
+        if key in seen:
+            errors.append(
+                "%s.groups[%d].name %s repeats groups[%d]: AD names are case-insensitive"
+                % (ROOT, index, _quote(group["name"]), seen[key])
+            )
+        seen.setdefault(key, index)
+    if not model["fully_qualified_names"] and model["ldap_attribute"] == "userPrincipalName":
+        errors.append(
+            "%s.fully_qualified_names false cannot go with ldap_attribute userPrincipalName: "
+            "the tag carries user@suffix, so instances must resolve fully-qualified names; "
+            "set it to true" % ROOT
+        )
+
+
+def check(model):
+    """Return the checked model with its defaults and derived values; raise ModelError."""
+    model = _plain(model)
+    if not isinstance(model, dict):
+        raise ModelError(
+            ["%s must be a mapping with at least realm and groups, not %s" % (ROOT, _quote(model))]
+        )
+    checker = _Checker()
+    out = checker.options(ROOT, SCHEMA, model)
+    if checker.errors:
+        raise ModelError(checker.errors)
+    realm = out["realm"]
+    errors = []
+    if "." not in realm:
+        errors.append(
+            "%s.realm %s is not a DNS-style realm: give the AD domain, e.g. EXAMPLE.TEST"
+            % (ROOT, _quote(realm))
+        )
+    out["realm"] = realm.upper()
+    out["domain"] = realm.lower()
+    suffix = out["upn_suffix"] or out["domain"]
+    suffix = _catch(errors, iam_documents.validate_upn_suffix, suffix, ROOT + ".upn_suffix")
+    out["upn_suffix"] = (suffix or "@").lstrip("@").lower()
+    # Only a UPN tag carries the suffix every tag value must end with.
+    out["tag_suffix"] = out["upn_suffix"] if out["ldap_attribute"] == "userPrincipalName" else ""
+    out["adfs"]["rule_name"] = out["adfs"]["rule_name"] or out["tag_key"]
+    _cross_checks(out, errors)
+    if not errors:
+        _sides(out, errors)
+    if errors:
+        raise ModelError(list(dict.fromkeys(errors)))
+    return out
+
+
+normalize = check
+
+
 def sudo_rules(model):
-    """ad_sudoers_rules from the groups that carry sudo rights, in declaration order."""
-    rules = []
-    for group in model["groups"]:
-        if group["sudo"]:
-            rule = {"group": group["name"]}
-            rule.update(group["sudo"])
-            rules.append(rule)
-    return rules
+    """The sudo rules of the groups that carry them, in declaration order."""
+    return [dict(g["sudo"], group=g["name"]) for g in model["groups"] if g["sudo"]]
 
 
 def group_names(model):
     return [group["name"] for group in model["groups"]]
+
+
+_DERIVED = {
+    "domain": ROOT + ".realm",
+    "tag_suffix": ROOT + ".upn_suffix",
+    "sudo_rules": ROOT + ".groups[].sudo",
+    "group_names": ROOT + ".groups[].name",
+}
+
+
+def views(model, derived=True):
+    """Every value a role may take from a checked model, by dotted path (and derived names)."""
+    flat = {}
+
+    def walk(prefix, value):
+        for key, item in value.items():
+            flat[prefix + key] = item
+            if isinstance(item, dict) and prefix + key in ("aws", "adfs"):
+                walk(prefix + key + ".", item)
+
+    walk("", model)
+    if derived:
+        flat["sudo_rules"] = sudo_rules(model)
+        flat["group_names"] = group_names(model)
+    return flat
+
+
+def schema_default(path, fallback=None):
+    """The schema's default for a dotted path such as ``aws.policy_name``, else ``fallback``."""
+    spec = {"options": SCHEMA}
+    for key in path.split("."):
+        spec = (spec.get("options") or {}).get(key)
+        if spec is None:
+            return fallback
+    return spec.get("default", fallback)
+
+
+def role_inputs(model, mapping, given, unset):
+    """A role's inputs: the model's values, or the role variables when there is no model.
+
+    ``mapping`` maps each role variable to ``{from: <view>, default: <value>, same_as:
+    <variable>}``; without a model a variable falls back to the value of ``same_as`` (an
+    earlier entry), the schema's default for ``from``, then ``default``; ``given`` is the list of the variables' values, in mapping
+    order, with ``unset`` for those nobody set. A variable set to something other than what
+    the model says is an error that names both, never a silent override.
+    """
+    values = dict(zip(mapping, _plain(given)))
+    if model is None:
+        out = {}
+        missing = []
+        for name, how in mapping.items():
+            value = values.get(name, unset)
+            if value == unset and how.get("same_as") in out:
+                value = out[how["same_as"]]
+            if value == unset:
+                value = _plain(schema_default(how["from"], how.get("default", unset)))
+            if value == unset:
+                missing.append(name)
+            out[name] = value
+        if missing:
+            raise ModelError(
+                [
+                    "%s is required when no %s data model is given: set it, or declare %s"
+                    % (name, ROOT, ROOT)
+                    for name in missing
+                ]
+            )
+        return out
+    seen = views(check(model))
+    raw = views(_plain(model), derived=False)
+    out = {}
+    errors = []
+    for name, how in mapping.items():
+        path = how["from"]
+        out[name] = _without_none(seen[path])
+        value = values.get(name, unset)
+        if value != unset and value not in (out[name], seen[path], raw.get(path, unset)):
+            errors.append(
+                "%s is set to %s, but %s says %s: say it in one place, remove %s (the model's "
+                "value is used) or change the model" % (name, _quote(value), _DERIVED.get(path, ROOT + "." + path),
+                           _quote(seen[path]), name)
+            )
+    if errors:
+        raise ModelError(errors)
+    return out

@@ -45,8 +45,8 @@ def model(export_dir):
     )
     data["ssm_runas"]["aws"]["federation_roles"] = [{"name": ROLE, "max_session_duration": 3600}]
     data["ssm_runas"]["adfs"]["mode"] = "export"
-    data["ssm_runas_saml_metadata_file"] = str(METADATA)
-    data["ssm_runas_export_dir"] = str(export_dir)
+    data["aws_federation_saml_metadata_file"] = str(METADATA)
+    data["adfs_claims_export_dir"] = str(export_dir)
     return data
 
 
@@ -115,9 +115,8 @@ def private_data_dir(tmp_path, moto_endpoint):
             dict(
                 local,
                 **{
-                    "ssm_runas_aws_connection": {
+                    "aws_federation_connection": {
                         "endpoint_url": moto_endpoint,
-                        "region": REGION,
                         "profile": "",
                         "access_key": "{{ ssm_runas_aws_access_key }}",
                         "secret_key": "{{ ssm_runas_aws_secret_key }}",

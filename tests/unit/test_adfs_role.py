@@ -73,7 +73,7 @@ def test_export_on_localhost_is_idempotent_and_check_mode_predicts(tmp_path):
     assert not out_dir.exists()
     assert "PrincipalTag:SSMSessionRunAs" in predicted.stdout
     first = ansible(inv, pb)
-    assert recap(first.stdout) == {"ok": 3, "changed": 1, "unreachable": 0, "failed": 0}, (
+    assert recap(first.stdout) == {"ok": 4, "changed": 1, "unreachable": 0, "failed": 0}, (
         first.stdout
     )
     assert sorted(p.name for p in out_dir.iterdir()) == [

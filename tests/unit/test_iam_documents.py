@@ -13,14 +13,33 @@ PROVIDER = "arn:aws:iam::123456789012:saml-provider/ADFS"
 
 
 def spec(**extra):
+    """A complete input, as the role hands it over (every key set)."""
     base = {
         "account_id": "123456789012",
+        "saml_provider_name": "ADFS",
         "saml_metadata": METADATA,
+        "tag_key": "SSMSessionRunAs",
         "upn_suffix": "example.test",
+        "saml_audiences": ["https://signin.aws.amazon.com/saml"],
+        "policy_name": "EC2SSMPermissions",
         "roles": [{"name": "ADFS-SSM-RunAs"}],
     }
     base.update(extra)
     return base
+
+
+# What the role's filter call passes: each key named as the role variable.
+LABELS = {
+    key: "aws_federation_" + key
+    for key in [
+        *spec(),
+        "state",
+        "partition",
+        "instance_tag",
+        "allowed_tag_keys",
+        "session_preferences",
+    ]
+}
 
 
 BAD = [
@@ -31,8 +50,9 @@ BAD = [
     ({"saml_provider_name": "AD FS"}, ["aws_federation_saml_provider_name", "'AD FS'"]),
     ({"saml_provider_name": ""}, ["aws_federation_saml_provider_name"]),
     ({"tag_key": "aws:Run"}, ["aws_federation_tag_key", "reserved"]),
-    ({"tag_key": "Run\\As"}, ["aws_federation_tag_key", "1-128"]),
-    ({"tag_key": "x" * 129}, ["aws_federation_tag_key", "1-128"]),
+    ({"tag_key": "Run\\As"}, ["aws_federation_tag_key", "contains"]),
+    ({"tag_key": "Run As"}, ["aws_federation_tag_key", "contains ' '", "claim type URI"]),
+    ({"tag_key": "x" * 129}, ["aws_federation_tag_key", "at most 128"]),
     ({"upn_suffix": "*.test"}, ["aws_federation_upn_suffix", "without wildcards"]),
     ({"upn_suffix": "exa mple.test"}, ["aws_federation_upn_suffix"]),
     ({"saml_audiences": ["http://signin.aws.amazon.com/saml"]}, ["saml_audiences[0]", "https"]),
@@ -48,7 +68,7 @@ BAD = [
     ({"roles": [{"name": "r", "tags": {"k": 1}}]}, ["aws_federation_roles[0].tags.k", "quote"]),
     ({"roles": [{"name": "R"}, {"name": "r"}]}, ["unique"]),
     ({"state": "gone"}, ["aws_federation_state", "'gone'"]),
-    ({"saml_metadata": ""}, ["aws_federation_saml_metadata_file", "FederationMetadata"]),
+    ({"saml_metadata": ""}, ["aws_federation_saml_metadata", "FederationMetadata"]),
     ({"saml_metadata": "<x/>" * 300}, ["not well-formed XML"]),
     ({"saml_metadata": "<a>" + "x" * 1000 + "</a>"}, ["md:EntityDescriptor"]),
     ({"saml_metadata": "<?xml?>" + "x" * 10}, ["1000"]),
@@ -75,7 +95,7 @@ BAD = [
 @pytest.mark.parametrize(("override", "words"), BAD, ids=[str(i) for i in range(len(BAD))])
 def test_bad_input_names_variable_value_and_fix(override, words):
     with pytest.raises(iam.FederationInputError) as err:
-        iam.federation_plan(spec(**override))
+        iam.federation_plan(spec(**override), labels=LABELS)
     for word in words:
         assert word in str(err.value)
 

@@ -108,10 +108,10 @@ PROBE = """\
       delegate_to: localhost
       vars:
         probe:
-          join_password: "{{{{ ssm_runas_join_password }}}}"
-          join_user: "{{{{ ssm_runas_join_user }}}}"
+          join_password: "{{{{ ad_join_password }}}}"
+          join_user: "{{{{ ad_join_user }}}}"
           winrm_password: "{{{{ hostvars[groups.adfs_servers[0]].ansible_password }}}}"
-          aws: "{{{{ ssm_runas_aws_connection }}}}"
+          aws: "{{{{ aws_federation_connection }}}}"
           adfs: "{{{{ hostvars[groups.adfs_servers[0]] | dict2items
                      | selectattr('key', 'match', 'ansible_(connection|winrm|psrp)')
                      | items2dict }}}}"
@@ -158,7 +158,7 @@ def test_secrets_come_from_the_environment_without_vault_prompt(tmp_path, env_na
     assert seen["join_user"] == "svc-ssm-join"
     # Keys in the environment are left to boto3 (it also needs their session token).
     assert seen["aws"]["access_key"] == seen["aws"]["secret_key"] == seen["aws"]["profile"] == ""
-    assert seen["aws"]["region"] == "eu-west-1"
+    assert "region" not in seen["aws"]  # the model's ssm_runas.aws.region
     adfs = seen["adfs"]
     assert adfs["ansible_connection"] in ("ansible.builtin.winrm", "ansible.builtin.psrp")
     validation = adfs.get("ansible_winrm_server_cert_validation") or adfs.get(

@@ -29,7 +29,7 @@ READ_PREFIXES = ("Get", "List", "Describe")
 def base_vars(endpoint, **extra):
     data = {
         "aws_federation_account_id": ACCOUNT,
-        "aws_federation_endpoint_url": endpoint,
+        "aws_federation_connection": {"endpoint_url": endpoint},
         "aws_federation_region": REGION,
         "aws_federation_saml_metadata_file": str(METADATA),
         "aws_federation_upn_suffix": "example.test",
