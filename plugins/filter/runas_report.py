@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind playbooks/verify.yml: which tag values to probe, the report, its renderings."""
+"""Filters of the run-as report: which tag values to probe, the report, its renderings."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -8,64 +8,48 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report as rr
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
-    ModelError,
-    normalize,
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+    runas_report_render as render,
+)
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_hop import (
+    ReportInputError,
+    context,
 )
 
 
 def _model(model):
     try:
-        # Accept the raw inventory model as well as the already normalised one.
-        return normalize(model)
-    except ModelError as exc:
+        return rr.checked_model(model)
+    except ReportInputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def runas_report_tags(directory, model):
     """Distinct run-as tag values (what the claim rule emits) of the directory's users."""
-    attribute = _model(model)["ldap_attribute"]
-    values = [
-        rr.tag_value(u, attribute)
-        for u in (directory or {}).get("users") or []
-        if u.get("found", True)
-    ]
-    return list(dict.fromkeys(v for v in values if v))
-
-
-def _broken(result):
-    if not isinstance(result, dict):
-        return "no result"
-    if result.get("unreachable"):
-        return "unreachable: %s" % (result.get("msg") or "")
-    if result.get("failed"):
-        return result.get("msg") or "failed"
-    return None
-
-
-def _account(result):
-    """A registered runas_aws_info result as build_report reads it."""
-    out = dict(result) if isinstance(result, dict) else {}
-    out["error"] = _broken(result)
-    return out
-
-
-def _instance(result):
-    """A registered runas_probe result as build_report reads it."""
-    error = _broken(result)
-    return {
-        "ok": error is None,
-        "error": error,
-        "names": (result or {}).get("names") or {} if error is None else {},
-    }
+    return rr.tag_values(directory, _model(model))
 
 
 def runas_report(
-    directory, model, *, accounts=None, instances=None, expect=None, env="", generated_at=""
+    directory,
+    model,
+    *,
+    accounts=None,
+    instances=None,
+    expect=None,
+    env="",
+    generated_at="",
+    command_aliases=None,
+    instance_group=None,
+    account_group=None,
+    connection_var=None,
+    extra_users_var=None,
+    expect_var=None,
+    aws_apply=None,
+    instance_apply=None,
+    sudo_apply=None,
 ):
-    """accounts/instances map a host to its registered runas_aws_info/runas_probe result."""
-    accounts = {h: _account(r) for h, r in (accounts or {}).items()}
-    instances = {h: _instance(r) for h, r in (instances or {}).items()}
+    """accounts/instances map a host to its registered runas_aws_info/runas_probe result;
+    the last eight are the caller's words for its groups, variables and runs."""
     try:
         return rr.build_report(
             _model(model),
@@ -73,15 +57,30 @@ def runas_report(
             accounts,
             instances,
             expect=expect,
+            command_aliases=command_aliases,
             env=env,
             generated_at=generated_at,
+            ctx=context(
+                instance_group=instance_group,
+                account_group=account_group,
+                connection_var=connection_var,
+                extra_users_var=extra_users_var,
+                expect_var=expect_var,
+                aws_apply=aws_apply,
+                instance_apply=instance_apply,
+                sudo_apply=sudo_apply,
+            ),
         )
-    except rr.ReportInputError as exc:
+    except ReportInputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def runas_report_render(report, fmt="table"):
-    renderers = {"table": rr.render_table, "markdown": rr.render_markdown, "json": rr.render_json}
+    renderers = {
+        "table": render.render_table,
+        "markdown": render.render_markdown,
+        "json": render.render_json,
+    }
     if fmt not in renderers:
         raise AnsibleFilterError(
             "runas_report_render format %r: use table, markdown or json" % (fmt,)

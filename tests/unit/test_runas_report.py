@@ -1,196 +1,43 @@
 """The run-as preflight report: every hop passes and fails, with the first failing hop and a fix.
 
-Each case starts from one all-green environment (bob on one instance) and breaks one thing,
-the way it breaks in real life; the assertions read the report the way an operator does.
+Each case starts from one all-green environment (bob on one instance, runas_report_env) and
+breaks one thing, the way it breaks in real life; the assertions read the report the way an
+operator does.
 """
 
 import copy
-import json
+import re
+from pathlib import Path
 
 import pytest
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report as rr
+import yaml
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report_hop as rh
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     trust_policy,
 )
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import normalize
-
-PROVIDER = "arn:aws:iam::123456789012:saml-provider/ADFS"
-AUD = "https://signin.aws.amazon.com/saml"
-MODEL = normalize(
-    {
-        "realm": "EXAMPLE.TEST",
-        "command_aliases": {"NW_CMDS": ["ip", "ping", "ss"]},
-        "groups": [
-            {
-                "name": "NetworkAdmins",
-                "sudo": {"runas": "ALL", "nopasswd": True, "commands": ["NW_CMDS"]},
-            },
-            {
-                "name": "SysAdmins",
-                "sudo": {"runas": "ALL:ALL", "nopasswd": False, "commands": ["ALL"]},
-            },
-            {
-                "name": "Help Desk",
-                "sudo": {
-                    "runas": "root",
-                    "nopasswd": True,
-                    "commands": ["/usr/bin/systemctl status ssm"],
-                },
-            },
-            {"name": "Auditors"},
-        ],
-        "aws": {"account_id": "123456789012", "federation_roles": [{"name": "ADFS-SSMRunAs"}]},
-    }
+from runas_report_env import (
+    AUD,
+    AWS_IGNORED,
+    MODEL,
+    PROVIDER,
+    SUDO_NONE,
+    SUDO_NW,
+    UID,
+    UNREACHABLE,
+    account,
+    env,
+    only,
+    probe,
+    probed,
+    run,
+    user,
 )
-UID, GID = 1385601104, 1385600513
-
-
-def user(sam="bob", groups=("NetworkAdmins",), upn=None, **extra):
-    out = {
-        "dn": f"CN={sam},CN=Users,DC=example,DC=test",
-        "sAMAccountName": sam,
-        "userPrincipalName": upn or f"{sam}@example.test",
-        "mail": None,
-        "enabled": True,
-        "groups": list(groups),
-        "requested": False,
-        "query": None,
-        "found": True,
-    }
-    out.update(extra)
-    return out
-
-
-def account(policy=None, run_as=True, default_run_as=None):
-    return {
-        "account_id": "123456789012",
-        "saml_providers": [PROVIDER],
-        "roles": [
-            {
-                "name": "ADFS-SSMRunAs",
-                "found": True,
-                "arn": "arn:aws:iam::123456789012:role/ADFS-SSMRunAs",
-                "trust_policy": policy
-                or trust_policy(
-                    PROVIDER, [AUD], "SSMSessionRunAs", "@example.test", ["SSMSessionRunAs"]
-                ),
-            }
-        ],
-        "preferences": {
-            "name": "SSM-SessionManagerRunShell",
-            "found": True,
-            "latest_version": "2",
-            "default_version": "2",
-            "latest": {"runAsEnabled": run_as},
-            "default": {"runAsEnabled": run_as if default_run_as is None else default_run_as},
-        },
-        "error": None,
-    }
-
-
-SUDO_NW = (
-    "Matching Defaults entries for bob@example.test on i1:\n"
-    "    env_reset, mail_badpass, use_pty\n\n"
-    "User bob@example.test may run the following commands on i1:\n"
-    "    (ALL) NOPASSWD: /usr/bin/ip, /usr/bin/ping, /usr/bin/ss\n"
-)
-SUDO_SYS = "User alice@example.test may run the following commands on i1:\n    (ALL : ALL) ALL\n"
-SUDO_NONE = "User carol@example.test is not allowed to run sudo on i1.\n"
-
-
-def probe(
-    name,
-    *,
-    canonical=None,
-    home=True,
-    home_uid=UID,
-    canonical_home=True,
-    sudo=SUDO_NW,
-    id_ok=True,
-    uid=UID,
-    gid=GID,
-    groups=("domain users@example.test", "networkadmins@example.test"),
-):
-    canonical = canonical or name.lower()
-    out = {
-        "valid": True,
-        "id": {
-            "ok": id_ok,
-            "rc": 0 if id_ok else 1,
-            "uid": uid,
-            "gid": gid,
-            "user": canonical,
-            "groups": list(groups),
-            "stderr": "" if id_ok else f"id: '{name}': no such user",
-        },
-        "home": (
-            {
-                "path": "/home/" + name,
-                "exists": True,
-                "is_dir": True,
-                "uid": home_uid,
-                "gid": GID,
-                "mode": "0700",
-            }
-            if home
-            else {"path": "/home/" + name, "exists": False}
-        ),
-        "canonical_home": (
-            {
-                "path": "/home/" + canonical,
-                "exists": True,
-                "is_dir": True,
-                "uid": UID,
-                "gid": GID,
-                "mode": "0700",
-            }
-            if canonical_home
-            else {"path": "/home/" + canonical, "exists": False}
-        ),
-        "sudo": {"rc": 0, "stdout": sudo, "stderr": ""},
-    }
-    return out
-
-
-def env(users=None, probes=None, accounts=None, instances=None, model=None):
-    model = model or MODEL
-    users = users if users is not None else [user()]
-    if instances is None:
-        probes = (
-            probes
-            if probes is not None
-            else {
-                u["userPrincipalName"]: probe(u["userPrincipalName"])
-                for u in users
-                if u.get("userPrincipalName")
-            }
-        )
-        instances = {"i1": {"ok": True, "error": None, "names": probes}}
-    return {
-        "model": model,
-        "directory": {
-            "base_dn": "DC=example,DC=test",
-            "groups": [{"name": g["name"], "found": True} for g in model["groups"]],
-            "users": users,
-        },
-        "accounts": {"lab-account": account()} if accounts is None else accounts,
-        "instances": instances,
-    }
-
-
-def run(e, **kw):
-    return rr.build_report(e["model"], e["directory"], e["accounts"], e["instances"], **kw)
-
-
-def only(report):
-    assert len(report["users"]) == 1
-    return report["users"][0]
 
 
 def test_baseline_is_green_on_every_hop():
     entry = only(run(env()))
-    assert entry["status"] == rr.GREEN
-    assert [h["status"] for h in entry["hops"]] == [rr.PASS] * len(rr.HOPS)
+    assert entry["status"] == rh.GREEN
+    assert [h["status"] for h in entry["hops"]] == [rh.PASS] * len(rh.HOPS)
     assert entry["first_failure"] is None and entry["tag"] == "bob@example.test"
 
 
@@ -318,7 +165,7 @@ def _sam_with_fq_names():
 
 
 def _unreachable():
-    return env(instances={"i1": {"ok": False, "error": "unreachable: ssh timed out", "names": {}}})
+    return env(instances={"i1": UNREACHABLE})
 
 
 # (id, make env, first failing hop or "green", status, words the fix must contain)
@@ -327,49 +174,49 @@ CASES = [
         "upn-suffix-not-realm",
         lambda: env(users=[user("mallory", upn="mallory@partner.test")]),
         "claim",
-        rr.RED,
+        rh.RED,
         ["partner.test", "example.test", "ssm_runas.upn_suffix", "mallory@example.test"],
     ),
     (
         "upper-case-local-part-home-missing",
         _bob_upper_local,
         "home",
-        rr.RED,
+        rh.RED,
         ["/home/Bob@example.test", "/home/bob@example.test", "HOME=/home/<tag as given>"],
     ),
     (
         "upper-case-suffix-trust-is-case-sensitive",
         _bob_upper_all,
         "trust",
-        rr.RED,
+        rh.RED,
         ["case-sensitively", "bob@example.test"],
     ),
     (
         "not-in-any-run-as-group",
         lambda: env(users=[user("carol", groups=[], requested=True)]),
         "directory",
-        rr.RED,
+        rh.RED,
         ["carol", "none of the run-as groups", "runas_report_extra_users"],
     ),
     (
         "asked-for-but-not-in-ad",
         lambda: env(users=[{"query": "zed", "requested": True, "found": False, "groups": []}]),
         "directory",
-        rr.RED,
+        rh.RED,
         ["zed", "not found in AD", "runas_report_extra_users"],
     ),
     (
         "disabled-account",
         lambda: env(users=[user(enabled=False)]),
         "directory",
-        rr.RED,
+        rh.RED,
         ["disabled", "Enable-ADAccount bob"],
     ),
     (
         "no-upn",
         lambda: env(users=[user(userPrincipalName=None)], probes={}),
         "claim",
-        rr.RED,
+        rh.RED,
         ["no userPrincipalName", "ssm_runas.ldap_attribute"],
     ),
     (
@@ -378,7 +225,7 @@ CASES = [
             users=[user(mail="EXAMPLE\\bob")], probes={}, model=dict(MODEL, ldap_attribute="mail")
         ),
         "sts_tag",
-        rr.RED,
+        rh.RED,
         ["'\\\\'", "STS"],
     ),
     (
@@ -387,7 +234,7 @@ CASES = [
             users=[user(mail="b" * 257)], probes={}, model=dict(MODEL, ldap_attribute="mail")
         ),
         "sts_tag",
-        rr.RED,
+        rh.RED,
         ["257", "256"],
     ),
     (
@@ -396,101 +243,101 @@ CASES = [
             users=[user(mail="bob smith")], probes={}, model=dict(MODEL, ldap_attribute="mail")
         ),
         "sts_tag",
-        rr.RED,
+        rh.RED,
         ["whitespace", "unquoted"],
     ),
-    ("role-missing", _missing_role, "trust", rr.RED, ["ADFS-SSMRunAs", "playbooks/aws.yml"]),
+    ("role-missing", _missing_role, "trust", rh.RED, ["ADFS-SSMRunAs", "playbooks/aws.yml"]),
     (
         "provider-missing",
         _missing_provider,
         "trust",
-        rr.RED,
+        rh.RED,
         ["saml-provider/ADFS", "playbooks/aws.yml"],
     ),
     (
         "trust-lacks-tagsession",
         _account_change(policy=_deny_all_policy()),
         "trust",
-        rr.RED,
+        rh.RED,
         ["sts:TagSession", "playbooks/aws.yml"],
     ),
     (
         "trust-unknown-operator",
         _unknown_operator,
         "trust",
-        rr.AMBER,
+        rh.AMBER,
         ["cannot be evaluated", "DateLessThan"],
     ),
     (
         "aws-unreadable",
-        lambda: env(accounts={"lab-account": {"error": "AccessDenied"}}),
+        lambda: env(accounts={"lab-account": AWS_IGNORED}),
         "trust",
-        rr.AMBER,
+        rh.AMBER,
         ["AccessDenied"],
     ),
     (
         "preferences-missing",
         _missing_prefs,
         "preferences",
-        rr.RED,
+        rh.RED,
         ["ssm-user", "run_as_enabled: true"],
     ),
     (
         "run-as-off",
         _account_change(run_as=False),
         "preferences",
-        rr.RED,
+        rh.RED,
         ["runAsEnabled is false", "playbooks/aws.yml"],
     ),
     (
         "run-as-only-in-latest",
         _account_change(default_run_as=False),
         "preferences",
-        rr.RED,
+        rh.RED,
         ["default version", "update-document-default-version"],
     ),
     (
         "id-does-not-resolve",
         _probe_change(id_ok=False),
         "id",
-        rr.RED,
+        rh.RED,
         ["id bob@example.test", "ad_join", "no such user"],
     ),
     (
         "sam-with-fully-qualified-names",
         _sam_with_fq_names,
         "id",
-        rr.RED,
+        rh.RED,
         ["fully_qualified_names", "bob@example.test"],
     ),
-    ("uid-zero", _probe_change(uid=0), "id", rr.RED, ["uid/gid 0"]),
+    ("uid-zero", _probe_change(uid=0), "id", rh.RED, ["uid/gid 0"]),
     (
         "home-missing-everywhere",
         _probe_change(home=False, canonical_home=False),
         "home",
-        rr.RED,
+        rh.RED,
         ["/home/bob@example.test", "pam_mkhomedir", "ad_join"],
     ),
-    ("home-wrong-owner", _probe_change(home_uid=0), "home", rr.RED, ["chown", str(UID)]),
+    ("home-wrong-owner", _probe_change(home_uid=0), "home", rh.RED, ["chown", str(UID)]),
     (
         "sudo-rule-missing",
         _alice_sudo_missing,
         "sudo",
-        rr.RED,
+        rh.RED,
         ["(ALL : ALL) ALL for SysAdmins", "ad_sudoers"],
     ),
-    ("sudo-groups-stale-in-sssd", _alice_stale_groups, "sudo", rr.RED, ["sss_cache -E"]),
-    ("sudo-one-of-two-groups", _dave_both_groups_one_missing, "sudo", rr.RED, ["SysAdmins"]),
+    ("sudo-groups-stale-in-sssd", _alice_stale_groups, "sudo", rh.RED, ["sss_cache -E"]),
+    ("sudo-one-of-two-groups", _dave_both_groups_one_missing, "sudo", rh.RED, ["SysAdmins"]),
     (
         "sudo-nopasswd-declared-but-password-asked",
         _probe_change(sudo=SUDO_NW.replace("NOPASSWD: ", "")),
         "sudo",
-        rr.RED,
+        rh.RED,
         ["NOPASSWD"],
     ),
-    ("help-desk-command-with-args", _helpdesk_green, "green", rr.GREEN, []),
-    ("instance-unreachable", _unreachable, "id", rr.AMBER, ["ssh timed out"]),
-    ("no-instances", lambda: env(instances={}), "id", rr.AMBER, ["ssm_instances"]),
+    ("help-desk-command-with-args", _helpdesk_green, "green", rh.GREEN, []),
+    ("instance-unreachable", _unreachable, "id", rh.AMBER, ["Connection timed out", "i1"]),
+    ("no-instances", lambda: env(instances={}), "id", rh.AMBER, ["ssm_instances"]),
     (
         "no-sudo-declared",
         lambda: env(
@@ -498,7 +345,7 @@ CASES = [
             probes={"audrey@example.test": probe("audrey@example.test", sudo=SUDO_NONE)},
         ),
         "green",
-        rr.GREEN,
+        rh.GREEN,
         [],
     ),
 ]
@@ -522,14 +369,14 @@ def test_first_failing_hop_and_fix(case):
 def test_later_hops_are_still_evaluated_after_a_failure():
     entry = only(run(env(users=[user("mallory", upn="mallory@partner.test")])))
     statuses = {h["hop"]: h["status"] for h in entry["hops"]}
-    assert statuses["claim"] == rr.FAIL and statuses["trust"] == rr.FAIL
-    assert statuses["sts_tag"] == rr.PASS and statuses["preferences"] == rr.PASS
+    assert statuses["claim"] == rh.FAIL and statuses["trust"] == rh.FAIL
+    assert statuses["sts_tag"] == rh.PASS and statuses["preferences"] == rh.PASS
 
 
 def test_every_host_is_checked_and_the_failing_one_is_named():
     names = {"bob@example.test": probe("bob@example.test")}
     broken = {"bob@example.test": probe("bob@example.test", home=False, canonical_home=False)}
-    e = env(instances={"i1": {"ok": True, "names": names}, "i2": {"ok": True, "names": broken}})
+    e = env(instances={"i1": probed(names), "i2": probed(broken)})
     first = only(run(e))["first_failure"]
     assert first["hop"] == "home" and "i2" in first["detail"] and "i1" not in first["detail"]
 
@@ -564,80 +411,8 @@ def test_group_missing_in_ad_is_a_problem():
 
 @pytest.mark.parametrize("expect", [["mallory"], {"mallory": "claims"}])
 def test_bad_expectations_name_the_variable(expect):
-    with pytest.raises(rr.ReportInputError, match="runas_report_expect"):
+    with pytest.raises(rh.ReportInputError, match="runas_report_expect"):
         run(env(), expect=expect)
-
-
-SUDO_CASES = [
-    (
-        "(ALL) NOPASSWD: /usr/bin/ip, /usr/bin/ping",
-        [(("ALL", None), {"NOPASSWD"}, ["/usr/bin/ip", "/usr/bin/ping"])],
-    ),
-    ("(ALL : ALL) ALL", [(("ALL", "ALL"), set(), ["ALL"])]),
-    (
-        "(root) NOPASSWD: SETENV: /usr/bin/systemctl status x",
-        [(("root", None), {"NOPASSWD", "SETENV"}, ["/usr/bin/systemctl status x"])],
-    ),
-    ("(root) /bin/echo a\\, b", [(("root", None), set(), ["/bin/echo a, b"])]),
-]
-
-
-@pytest.mark.parametrize(("line", "expected"), SUDO_CASES, ids=[c[0] for c in SUDO_CASES])
-def test_parse_sudo_list(line, expected):
-    text = f"User x may run the following commands on h:\n    {line}\n"
-    got = [(e["runas"], e["tags"], e["commands"]) for e in rr.parse_sudo_list(text)]
-    assert got == expected
-
-
-def test_sudo_entries_outside_the_commands_section_are_ignored():
-    assert rr.parse_sudo_list(SUDO_NONE) == []
-    assert rr.parse_sudo_list("Matching Defaults entries for x on h:\n    (ALL) ALL\n") == []
-
-
-def _report():
-    e = env(users=[user(), user("mallory", upn="mallory@partner.test")])
-    return run(e, expect={"mallory": "claim"}, env="lab", generated_at="2026-11-01T00:00:00+00:00")
-
-
-def test_table_shows_every_user_hop_and_fix():
-    text = rr.render_table(_report())
-    lines = text.splitlines()
-    header = next(line for line in lines if line.startswith("user "))
-    for hop in rr.HOP_NAMES:
-        assert hop in header
-    bob = next(line for line in lines if line.startswith("bob "))
-    assert "GREEN" in bob and "FAIL" not in bob
-    mallory = next(line for line in lines if line.startswith("mallory "))
-    assert "RED" in mallory and "FAIL" in mallory
-    assert any(line.startswith("  fix: UPN suffix partner.test") for line in lines)
-    assert lines[-1].startswith("2 users: 1 green, 1 red")
-
-
-def test_markdown_is_a_table_with_a_fixes_section():
-    text = rr.render_markdown(_report())
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(rows) == 3  # header + 2 users
-    assert all(row.count("|") == rows[0].count("|") for row in rows)
-    assert "## Fixes" in text and "**mallory**" in text and "partner.test" in text
-
-
-def test_json_round_trips_with_first_failure_and_fix():
-    data = json.loads(rr.render_json(_report()))
-    mallory = next(u for u in data["users"] if u["user"] == "mallory")
-    assert mallory["first_failure"]["hop"] == "claim"
-    assert "set mallory's UPN suffix to example.test" in mallory["first_failure"]["fix"]
-    assert data["generated_at"] == "2026-11-01T00:00:00+00:00" and data["env"] == "lab"
-
-
-def test_markdown_escapes_pipes_in_values():
-    e = env(users=[user(mail="a|b")], probes={}, model=dict(MODEL, ldap_attribute="mail"))
-    text = rr.render_markdown(run(e))
-    assert "a\\|b" in text
-
-
-def test_markdown_has_no_raw_html_from_placeholders():
-    text = rr.render_markdown(run(_bob_upper_local()))
-    assert "HOME=/home/&lt;tag as given&gt;" in text and "<tag" not in text
 
 
 def test_inputs_are_not_modified():
@@ -645,3 +420,72 @@ def test_inputs_are_not_modified():
     before = copy.deepcopy(e)
     run(e)
     assert e == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_without_the_callers_names_fixes_stay_neutral(case):
+    report = run(case[1](), names={}, expect={"zed": "claim"})
+    words = ["playbooks/", "ssm_instances", "aws_accounts", "_connection", "runas_report_"]
+    texts = report["problems"] + [
+        h[key] for u in report["users"] for h in u["hops"] for key in ("detail", "fix")
+    ]
+    assert not [(w, t) for w in words for t in texts if w in t]
+
+
+def test_a_typo_in_the_callers_names_is_refused():
+    with pytest.raises(rh.ReportInputError, match="instance_grup"):
+        rh.context(instance_grup="x")
+
+
+REPO = Path(__file__).resolve().parents[2]
+REPORT_FILES = [
+    *(REPO / "plugins" / "plugin_utils").glob("runas_report*.py"),
+    REPO / "plugins" / "plugin_utils" / "sudo_list.py",
+    REPO / "plugins" / "plugin_utils" / "templates" / "runas_report.md.j2",
+    *(REPO / "plugins" / "filter").glob("runas_report*"),
+]
+# What verify.yml reads from an inventory besides the model.
+PLAYBOOK_VARS = {
+    f"runas_report_{n}" for n in ("ldap", "extra_users", "expect", "fail", "dir", "env")
+}
+
+
+def _inventory_groups():
+    groups = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("children", "groups") and isinstance(value, dict):
+                    groups.update(value)
+                walk(value)
+
+    for path in (REPO / "inventories").glob("*/*.yml"):
+        walk(yaml.safe_load(path.read_text()))
+    return groups - {"all", "ungrouped"}
+
+
+def _role_vars():
+    names = set()
+    for path in (REPO / "roles").glob("*/meta/argument_specs.yml"):
+        for entry in (yaml.safe_load(path.read_text())["argument_specs"] or {}).values():
+            names.update((entry or {}).get("options") or {})
+    return names - {"ssm_runas"}  # the data model itself may be named
+
+
+def test_the_report_names_no_role_variable_playbook_or_inventory_group():
+    forbidden = _inventory_groups() | _role_vars() | PLAYBOOK_VARS
+    assert {"ssm_instances", "aws_accounts"} <= forbidden
+    found = []
+    for path in REPORT_FILES:
+        text = path.read_text()
+        if "playbooks/" in text:
+            found.append((path.name, "playbooks/"))
+        found += [(path.name, w) for w in sorted(forbidden) if re.search(rf"\b{w}\b", text)]
+    assert not found
+
+
+def test_documented_defaults_are_the_reports_own():
+    doc = yaml.safe_load((REPO / "plugins" / "filter" / "runas_report.yml").read_text())
+    options = doc["DOCUMENTATION"]["options"]
+    assert {name: options[name].get("default") for name in rh.CONTEXT} == rh.CONTEXT
