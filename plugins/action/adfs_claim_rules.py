@@ -67,12 +67,6 @@ def build_rules(args):
         session_attribute=args["role_session_attribute"],
         prefix=prefix,
     )
-    if runas.name in adfs_rules.STANDARD_RULES:
-        # It would overwrite (or on absent, delete) the AWS sign-in rule of that name.
-        raise adfs_rules.AdfsRuleError(
-            "%srule_name %r is the name of a standard AWS rule: pick another name, e.g. "
-            "SSMSessionRunAs" % (prefix, runas.name)
-        )
     if args["state"] == "absent":
         # Absent removes only the run-as rule; the standard rules carry AWS sign-in itself.
         return [], [runas.name]

@@ -299,6 +299,12 @@ def check_rule_name(value, var="rule_name"):
         raise AdfsRuleError(
             "%s %r has surrounding spaces or is longer than 128 characters: trim it" % (var, value)
         )
+    if value in STANDARD_RULES:
+        # It would overwrite (or on absent, delete) the AWS sign-in rule of that name.
+        raise AdfsRuleError(
+            "%s %r is the name of a standard AWS rule: pick another name, e.g. SSMSessionRunAs"
+            % (var, value)
+        )
     return value
 
 
