@@ -349,7 +349,8 @@ class Bench:
             "aws_federation_connection:\n"
             f'  endpoint_url: "{self.moto_url or "http://127.0.0.1:1"}"\n'
             "  access_key: bench-access-key\n  secret_key: bench-secret\n"
-            'aws_federation_saml_metadata_file: "{{ bench_state_dir }}/adfs-federation-metadata.xml"\n'
+            "aws_federation_saml_metadata_file: "
+            '"{{ bench_state_dir }}/adfs-federation-metadata.xml"\n'
             f'adfs_claims_export_dir: "{self.out}/adfs"\n'
         )
         (self.out / "floor.yml").write_text(

@@ -22,6 +22,9 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     adfs_export,
     adfs_rules,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    schema_default,
+)
 
 AWS_METADATA_URL = "https://signin.aws.amazon.com/static/saml-metadata.xml"
 READ_WRITE_MODULE = "federated.ssm_runas.adfs_rule_set"
@@ -29,13 +32,14 @@ TRUST_MODULE = "microsoft.ad.fs_trust"
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "mode": {"type": "str", "default": "winrm", "choices": ["winrm", "export"]},
-    "relying_party": {"type": "str", "default": "Amazon Web Services"},
-    "rule_name": {"type": "str", "default": "SSMSessionRunAs"},
-    "tag_key": {"type": "str", "default": "SSMSessionRunAs"},
-    "ldap_attribute": {"type": "str", "default": "userPrincipalName"},
+    "mode": {"type": "str", "default": schema_default("adfs.mode"), "choices": ["winrm", "export"]},
+    "relying_party": {"type": "str", "default": schema_default("adfs.relying_party")},
+    # The rule is named after the tag it sends unless told otherwise.
+    "rule_name": {"type": "str", "default": schema_default("tag_key")},
+    "tag_key": {"type": "str", "default": schema_default("tag_key")},
+    "ldap_attribute": {"type": "str", "default": schema_default("ldap_attribute")},
     "standard_rules": {"type": "list", "elements": "str", "default": []},
-    "saml_provider_name": {"type": "str", "default": "ADFS"},
+    "saml_provider_name": {"type": "str", "default": schema_default("aws.saml_provider")},
     "group_prefix": {"type": "str", "default": "AWS-"},
     "role_prefix": {"type": "str", "default": ""},
     "role_session_attribute": {"type": "str", "default": "mail"},

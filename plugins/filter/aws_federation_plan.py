@@ -12,9 +12,8 @@ short_description: Validate SAML federation data and generate the IAM documents
 version_added: 0.1.0
 author: federated.ssm_runas maintainers (@federated)
 description:
-  - Takes the P(federated.ssm_runas.aws_federation#role) variables (without their
-    C(aws_federation_) prefix) and returns the SAML provider ARN, each role's trust policy
-    and the C(EC2SSMPermissions) managed policy.
+  - Takes the AWS side's inputs (the options below) and returns the SAML provider ARN, each
+    role's trust policy and the managed policy that lets federated users start sessions.
   - Every bad value fails with a message naming the variable, the value and the fix, before
     any AWS API call is made.
   - The trust policy allows C(sts:AssumeRoleWithSAML) and C(sts:TagSession) for the SAML
@@ -42,7 +41,7 @@ options:
       saml_provider_name:
         description: Name of the IAM SAML provider.
         type: str
-        default: ADFS
+        required: true
       saml_metadata:
         description: The IdP's SAML 2.0 metadata XML.
         type: str
@@ -50,9 +49,9 @@ options:
         description: The variable the metadata came from, for error messages.
         type: str
       tag_key:
-        description: The run-as session tag key.
+        description: The run-as session tag key (no spaces; ADFS sends it in a claim type URI).
         type: str
-        default: SSMSessionRunAs
+        required: true
       upn_suffix:
         description: If set, run-as tag values must end with C(@upn_suffix).
         type: str
@@ -60,6 +59,7 @@ options:
         description: Accepted C(SAML:aud) sign-in endpoints.
         type: list
         elements: str
+        required: true
       allowed_tag_keys:
         description: If set, only these session tag keys (plus the run-as key) may be passed.
         type: list
@@ -67,7 +67,7 @@ options:
       policy_name:
         description: Name of the managed permissions policy.
         type: str
-        default: EC2SSMPermissions
+        required: true
       instance_tag:
         description: "If set (one C(key: value)), sessions start only on instances with this tag."
         type: dict
@@ -81,14 +81,20 @@ options:
         type: list
         elements: dict
         required: true
+  var_prefix:
+    description: Prefix put before each input's name in messages (a calling role's prefix).
+    type: str
+    default: ''
 """
 
 EXAMPLES = r"""
 - name: Federation documents are generated
   ansible.builtin.set_fact:
-    plan: "{{ {'account_id': '123456789012', 'saml_metadata': lookup('file', 'md.xml'),
-              'upn_suffix': 'example.test', 'roles': [{'name': 'ADFS-SSM-RunAs'}]}
-              | federated.ssm_runas.aws_federation_plan }}"
+    plan: "{{ {'account_id': '123456789012', 'saml_provider_name': 'ADFS',
+              'saml_metadata': lookup('file', 'md.xml'), 'tag_key': 'SSMSessionRunAs',
+              'upn_suffix': 'example.test', 'saml_audiences': ['https://signin.aws.amazon.com/saml'],
+              'policy_name': 'EC2SSMPermissions', 'roles': [{'name': 'ADFS-SSM-RunAs'}]}
+              | federated.ssm_runas.aws_federation_plan(var_prefix='myrole_') }}"
 """
 
 RETURN = r"""

@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Runs the same checks as the module M(federated.ssm_runas.sudoers_file) on the controller
     and returns every problem as a message naming the variable and the value.
-  - 'For example: C(ad_sudoers_rules[2].group "Domain Admins,ALL" contains ",": AD group names
+  - 'For example: C(rules[2].group "Domain Admins,ALL" contains ",": AD group names
     may not contain commas).'
   - An empty list means the input is valid.
   - Whether commands exist is checked on each host by the module, not here.
@@ -45,9 +45,13 @@ options:
     description: The sudoers drop-in file, checked when given.
     type: str
   var_prefix:
-    description: Prefix of the variable names used in messages.
+    description: Prefix put before each option's name in messages (a calling role's prefix).
     type: str
-    default: ad_sudoers_
+    default: ''
+  var_names:
+    description: "The caller's own name for particular options, e.g. C({path: myrole_file})."
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -57,8 +61,8 @@ EXAMPLES = r"""
     fail_msg: "{{ __errors | join('; ') }}"
     quiet: true
   vars:
-    __errors: "{{ ad_sudoers_rules | federated.ssm_runas.sudoers_errors(
-      command_aliases=ad_sudoers_command_aliases, domain=ad_sudoers_domain) }}"
+    __errors: "{{ rules | federated.ssm_runas.sudoers_errors(
+      command_aliases=aliases, domain='example.test') }}"
 """
 
 RETURN = r"""
@@ -83,7 +87,8 @@ def sudoers_errors(
     *,
     missing_commands="fail",
     path=None,
-    var_prefix="ad_sudoers_",
+    var_prefix="",
+    var_names=None,
 ):
     try:
         validate(
@@ -93,7 +98,7 @@ def sudoers_errors(
             fully_qualified=fully_qualified,
             missing_commands=missing_commands,
             path=path,
-            labels=labels_for(var_prefix),
+            labels=labels_for(var_prefix, var_names),
         )
     except SudoersError as error:
         return error.errors

@@ -35,7 +35,6 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_valida
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (
     MODULE_LABELS,
     RESERVED_WORDS,
-    ROLE_LABELS,
     SudoersError,
     as_bool,
     check_domain,
@@ -53,7 +52,6 @@ __all__ = [
     "MISSING_POLICIES",
     "MODULE_LABELS",
     "RESERVED_WORDS",
-    "ROLE_LABELS",
     "SEARCH_PATH",
     "SudoersError",
     "as_bool",
@@ -85,7 +83,7 @@ def build(params, labels=None, search_path=SEARCH_PATH):
     params holds rules, command_aliases, domain, fully_qualified, missing_commands, header.
     Returns a dict: content, resolved, skipped, warnings. Raises SudoersError.
     """
-    labels = labels or ROLE_LABELS
+    labels = labels or MODULE_LABELS
     header = params.get("header")
     header = DEFAULT_HEADER if header is None else header
     spec = validate(

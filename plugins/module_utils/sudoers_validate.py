@@ -8,8 +8,8 @@ __metaclass__ = type
 
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (
     ALIAS_RE,
+    MODULE_LABELS,
     RESERVED_WORDS,
-    ROLE_LABELS,
     RULE_KEYS,
     SudoersError,
     as_bool,
@@ -140,7 +140,7 @@ def validate(rules, **settings):
     settings: command_aliases, domain, fully_qualified, missing_commands, path, header
     (path and header are checked only when given) and labels (names for messages).
     """
-    labels = settings.get("labels") or ROLE_LABELS
+    labels = settings.get("labels") or MODULE_LABELS
     errors = list(_settings_errors(settings, labels))
     aliases = _validate_aliases(settings.get("command_aliases"), labels, errors)
     alias_names = frozenset(alias["name"] for alias in aliases)

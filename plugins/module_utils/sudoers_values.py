@@ -74,17 +74,17 @@ PATH_CHAR_REASONS = {
 
 MAX_NAME_LENGTH = 256
 
-ROLE_LABELS = {
-    "path": "ad_sudoers_file",
-    "state": "ad_sudoers_state",
-    "domain": "ad_sudoers_domain",
-    "fully_qualified": "ad_sudoers_fully_qualified",
-    "command_aliases": "ad_sudoers_command_aliases",
-    "rules": "ad_sudoers_rules",
-    "missing_commands": "ad_sudoers_missing_commands",
-    "header": "ad_sudoers_header",
-}
-MODULE_LABELS = dict((key, key) for key in ROLE_LABELS)
+OPTION_NAMES = (
+    "path",
+    "state",
+    "domain",
+    "fully_qualified",
+    "command_aliases",
+    "rules",
+    "missing_commands",
+    "header",
+)
+MODULE_LABELS = dict((key, key) for key in OPTION_NAMES)
 
 RULE_KEYS = ("group", "runas", "nopasswd", "commands")
 
@@ -105,11 +105,12 @@ class SudoersError(ValueError):
         super(SudoersError, self).__init__("\n".join(self.errors))
 
 
-def labels_for(prefix):
-    """Names used in messages: the role's variables for prefix 'ad_sudoers_', else options."""
-    if not prefix:
-        return dict(MODULE_LABELS)
-    return dict((key, prefix + name[len("ad_sudoers_") :]) for key, name in ROLE_LABELS.items())
+def labels_for(prefix, names=None):
+    """Names used in messages: each option with the caller's prefix, or the caller's own name
+    for it (``names``), so a role's messages name its variables."""
+    labels = dict((key, (prefix or "") + key) for key in OPTION_NAMES)
+    labels.update(names or {})
+    return labels
 
 
 def quote(value):

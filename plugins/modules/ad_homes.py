@@ -214,7 +214,7 @@ def restart_sssd(module, result):
     if rc != 0:
         module.fail_json(
             msg="ad_homes: %s changed but SSSD did not restart (%s rc=%s: %s). Fix: read "
-            "'journalctl -u sssd' and correct the keys in sssd_settings (ad_join_sssd_settings)."
+            "'journalctl -u sssd' and correct the keys in sssd_settings."
             % (module.params["sssd_conf"], " ".join(argv), rc, (err or out).strip()),
             **result,
         )
@@ -266,7 +266,7 @@ def present(module, result):
     if missing:
         message = (
             "ad_homes: groups %s do not resolve on this host (getent group): check the group "
-            "names in ad_join_home_groups, the realm join and the domain %r"
+            "names in groups, the realm join and the domain %r"
             % (", ".join(repr(m) for m in missing), params["domain"])
         )
         if params["missing_groups"] == "fail":

@@ -119,7 +119,7 @@ options:
   var_prefix:
     description:
       - Prefix put before option names in error messages, so a role reports its own variable
-        names (the C(adfs_claims) role passes V(adfs_claims_)).
+        names (the P(federated.ssm_runas.adfs_claims#role) role passes its own prefix).
     type: str
     default: ''
 extends_documentation_fragment:

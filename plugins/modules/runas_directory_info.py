@@ -300,17 +300,15 @@ def main():
         conn = connect(params)
     except Exception as exc:  # ldap3 raises many unrelated exception types
         module.fail_json(
-            msg="LDAP bind to %s:%s as %s failed: %s. Check the server "
-            "(runas_report_ldap.server for playbooks/verify.yml), the bind user and password, "
-            "and TLS (validate_certs, ca_file)"
+            msg="LDAP bind to %s:%s as %s failed: %s. Check the server, the bind user and "
+            "password, and TLS (validate_certs, ca_file)"
             % (params["server"], params["port"], params["bind_user"], exc)
         )
     try:
         groups, users = collect(conn, params["base_dn"], params["groups"], params["extra_users"])
     except Exception as exc:
         module.fail_json(
-            msg="LDAP search under %s failed: %s; check base_dn (runas_report_ldap.base_dn)"
-            % (params["base_dn"], exc)
+            msg="LDAP search under %s failed: %s; check base_dn" % (params["base_dn"], exc)
         )
     finally:
         conn.unbind()

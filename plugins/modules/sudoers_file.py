@@ -102,10 +102,18 @@ options:
     type: str
   var_prefix:
     description:
-      - When set (the role passes V(ad_sudoers_)), messages name the role variables
-        (C(ad_sudoers_rules[2].group)) instead of the module options (C(rules[2].group)).
+      - Prefix put before each option's name in messages, so that a calling role's messages
+        name its own variables (C(myrole_rules[2].group)) instead of the options
+        (C(rules[2].group)).
     type: str
     default: ''
+  var_names:
+    description:
+      - The caller's own name for particular options in messages, where it is not
+        O(var_prefix) plus the option name, for example a mapping of V(path) to V(myrole_file).
+    type: dict
+    default: {}
+    version_added: 0.2.0
 notes:
   - Command names are looked up in the fixed path
     C(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); the first executable
@@ -338,10 +346,11 @@ def main():
             "missing_commands": {"type": "str", "choices": ["fail", "warn"], "default": "fail"},
             "header": {"type": "str"},
             "var_prefix": {"type": "str", "default": ""},
+            "var_names": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
-    labels = labels_for(module.params["var_prefix"])
+    labels = labels_for(module.params["var_prefix"], module.params["var_names"])
     error = check_file_path(labels["path"], module.params["path"])
     if error:
         module.fail_json(msg=error)

@@ -22,6 +22,10 @@ import re
 import unicodedata
 
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    LDAP_ATTRIBUTES,
+    STANDARD_RULES,
+)
 
 # AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
 STRING = r'"[^"]*"'
@@ -56,9 +60,7 @@ NAMEID_FORMAT = "http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 GROUPS_TEMP_TYPE = "http://temp/variable"
 
-LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
 # The four rules of AWS's ADFS walkthrough, in the order AD FS must evaluate them.
-STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 DEFAULT_NEWLINE = "\r\n"
 
 

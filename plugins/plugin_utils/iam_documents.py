@@ -17,6 +17,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 
 from ansible_collections.federated.ssm_runas.plugins.module_utils import ssm_preferences
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import schema_default
 
 POLICY_VERSION = "2012-10-17"
 RUN_SHELL_DOCUMENT = ssm_preferences.DOCUMENT_NAME
@@ -336,6 +337,10 @@ def _validate_tags(value, var):
     return dict(value)
 
 
+def _role_default(key):
+    return schema_default("aws.federation_roles." + key)
+
+
 def _validate_role(role, index, var="roles"):
     where = "%s[%d]" % (var, index)
     if not isinstance(role, dict):
@@ -359,7 +364,7 @@ def _validate_role(role, index, var="roles"):
             name,
             "an IAM role name is 1-64 characters of letters, digits or +=,.@_-",
         )
-    duration = role.get("max_session_duration", MIN_SESSION_SECONDS)
+    duration = role.get("max_session_duration", _role_default("max_session_duration"))
     if (
         isinstance(duration, bool)
         or not isinstance(duration, int)
@@ -382,14 +387,13 @@ def _validate_role(role, index, var="roles"):
         isinstance(p, str) and _POLICY_ARN_RE.match(p) for p in extra
     ):
         _fail(where + ".managed_policies", extra, "give a list of managed policy ARNs")
-    path = role.get("path", "/")
+    path = role.get("path", _role_default("path"))
     if not isinstance(path, str) or not _PATH_RE.match(path):
         _fail(where + ".path", path, "an IAM path starts and ends with '/', e.g. /federated/")
     return {
         "name": name,
         "path": path,
-        "description": role.get("description")
-        or ("Session Manager run-as for AD users federated through SAML"),
+        "description": role.get("description") or _role_default("description"),
         "max_session_duration": duration,
         "permissions_boundary": boundary,
         "tags": _validate_tags(role.get("tags"), where + ".tags"),
@@ -429,7 +433,9 @@ def federation_plan(spec, labels=None):
     if not _PARTITION_RE.match(partition):
         _fail(label("partition"), partition, "use aws, aws-cn or aws-us-gov")
     account = validate_account_id(spec.get("account_id"), label("account_id"))
-    provider_name = validate_provider_name(spec.get("saml_provider_name"), label("saml_provider_name"))
+    provider_name = validate_provider_name(
+        spec.get("saml_provider_name"), label("saml_provider_name")
+    )
     tag_key = validate_session_tag_key(spec.get("tag_key"), label("tag_key"))
     upn_suffix = validate_upn_suffix(spec.get("upn_suffix"), label("upn_suffix"))
     audiences = validate_audiences(spec.get("saml_audiences"), label("saml_audiences"))

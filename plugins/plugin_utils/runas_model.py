@@ -19,7 +19,10 @@ import json
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules, iam_documents
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import SCHEMA
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    SCHEMA,
+    schema_default,
+)
 
 ROOT = "ssm_runas"
 _MISSING = object()
@@ -53,33 +56,50 @@ def _plain(value):
     return value
 
 
+def _as_int(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise TypeError
+
+
+def _as_bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return boolean(value, strict=True)
+    raise TypeError
+
+
+def _of(kind):
+    def accept(value):
+        if not isinstance(value, kind):
+            raise TypeError
+        return value
+
+    return accept
+
+
+_CONVERT = {
+    "str": _of(str),
+    "int": _as_int,
+    "bool": _as_bool,
+    "list": _of(list),
+    "dict": _of(dict),
+    "raw": lambda value: value,
+}
+
+
 def _coerce(kind, value):
     """Return (value, None) or (None, problem) for one scalar or container type."""
-    if kind == "raw":
-        return value, None
-    if kind == "str":
-        if isinstance(value, str):
-            return value, None
-        hint = "; quote it in YAML" if isinstance(value, (int, float, bool)) else ""
+    try:
+        return _CONVERT[kind](value), None
+    except TypeError:
+        hint = ""
+        if kind == "str" and isinstance(value, (int, float, bool)):
+            hint = "; quote it in YAML"
         return None, "must be %s%s" % (_TYPE_NAMES[kind], hint)
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value, None
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value), None
-    elif kind == "bool":
-        if isinstance(value, bool):
-            return value, None
-        if isinstance(value, str):
-            try:
-                return boolean(value, strict=True), None
-            except TypeError:
-                pass
-    elif kind == "list" and isinstance(value, list):
-        return value, None
-    elif kind == "dict" and isinstance(value, dict):
-        return value, None
-    return None, "must be %s" % _TYPE_NAMES[kind]
 
 
 class _Checker:
@@ -108,17 +128,19 @@ class _Checker:
             out[key] = self.value("%s.%s" % (path, key), option, value.get(key, _MISSING))
         return out
 
+    def missing(self, path, option):
+        """The default of an option nobody set (nested defaults filled), or a 'required' error."""
+        if option.get("required"):
+            self.fail(path, _MISSING, "is required: %s" % _first_line(option))
+            return None
+        default = _plain(option.get("default"))
+        if default is not None and option.get("type") == "dict" and option.get("options"):
+            return self.options(path, option["options"], default)
+        return default
+
     def value(self, path, option, value):
         if value is _MISSING or value is None or (value == "" and option.get("required")):
-            if option.get("required"):
-                self.fail(path, _MISSING, "is required: %s" % _first_line(option))
-                return None
-            default = option.get("default")
-            if default is None:
-                return None
-            if option.get("type") == "dict" and option.get("options"):
-                return self.options(path, option["options"], _plain(default))
-            return _plain(default)
+            return self.missing(path, option)
         given = value
         value, problem = _coerce(option.get("type", "raw"), value)
         if problem:
@@ -326,26 +348,17 @@ def views(model, derived=True):
     return flat
 
 
-def schema_default(path, fallback=None):
-    """The schema's default for a dotted path such as ``aws.policy_name``, else ``fallback``."""
-    spec = {"options": SCHEMA}
-    for key in path.split("."):
-        spec = (spec.get("options") or {}).get(key)
-        if spec is None:
-            return fallback
-    return spec.get("default", fallback)
-
-
 def role_inputs(model, mapping, given, unset):
     """A role's inputs: the model's values, or the role variables when there is no model.
 
     ``mapping`` maps each role variable to ``{from: <view>, default: <value>, same_as:
     <variable>}``; without a model a variable falls back to the value of ``same_as`` (an
-    earlier entry), the schema's default for ``from``, then ``default``; ``given`` is the list of the variables' values, in mapping
-    order, with ``unset`` for those nobody set. A variable set to something other than what
-    the model says is an error that names both, never a silent override.
+    earlier entry), the schema's default for ``from``, then ``default``. ``given`` holds the
+    variables' values in mapping order, ``unset`` for those nobody set. A variable set to
+    something other than what the model says is an error that names both, never a silent
+    override.
     """
-    values = dict(zip(mapping, _plain(given)))
+    values = dict(zip(mapping, _plain(given), strict=True))
     if model is None:
         out = {}
         missing = []
@@ -378,8 +391,14 @@ def role_inputs(model, mapping, given, unset):
         if value != unset and value not in (out[name], seen[path], raw.get(path, unset)):
             errors.append(
                 "%s is set to %s, but %s says %s: say it in one place, remove %s (the model's "
-                "value is used) or change the model" % (name, _quote(value), _DERIVED.get(path, ROOT + "." + path),
-                           _quote(seen[path]), name)
+                "value is used) or change the model"
+                % (
+                    name,
+                    _quote(value),
+                    _DERIVED.get(path, ROOT + "." + path),
+                    _quote(seen[path]),
+                    name,
+                )
             )
     if errors:
         raise ModelError(errors)

@@ -9,6 +9,9 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_preferences import (
+    DOCUMENT_NAME,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_conditions
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_hop import (
     CONTEXT,
@@ -20,9 +23,12 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_h
     hop,
     unread_reason,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    SIGN_IN_AUDIENCE,
+)
 
-DEFAULT_AUDIENCE = "https://signin.aws.amazon.com/saml"
-PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+DEFAULT_AUDIENCE = SIGN_IN_AUDIENCE
+PREFERENCES_DOCUMENT = DOCUMENT_NAME
 # What runas_aws_info returns whenever it could read the account.
 SUCCESS_KEYS = ("account_id", "saml_providers", "roles", "preferences")
 _SET_AD_USER = {"userPrincipalName": "-UserPrincipalName", "mail": "-EmailAddress"}

@@ -14,12 +14,11 @@ __metaclass__ = type
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_preferences import (
     DOCUMENT_NAME as RUN_SHELL_DOCUMENT,
 )
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_rules import (
-    LDAP_ATTRIBUTES,
-    STANDARD_RULES,
-)
 
 DEFAULT_TAG_KEY = "SSMSessionRunAs"
+# The LDAP attributes the run-as rule may send, and AWS's standard claim rules in AWS's order.
+LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
+STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 SIGN_IN_AUDIENCE = "https://signin.aws.amazon.com/saml"
 
 _SUDO = {
@@ -154,8 +153,7 @@ SCHEMA = {
         "options": {
             "account_id": {
                 "type": "str",
-                "description": "12-digit account id (quote it in YAML). Required for the AWS "
-                "side.",
+                "description": "12-digit account id (quote it in YAML). Required for the AWS side.",
             },
             "partition": {"type": "str", "default": "aws", "description": "ARN partition."},
             "region": {
@@ -236,3 +234,13 @@ SCHEMA = {
         },
     },
 }
+
+
+def schema_default(path, fallback=None):
+    """The schema's default for a dotted path such as ``aws.policy_name``, else ``fallback``."""
+    spec = {"options": SCHEMA}
+    for key in path.split("."):
+        spec = (spec.get("options") or {}).get(key)
+        if spec is None:
+            return fallback
+    return spec.get("default", fallback)

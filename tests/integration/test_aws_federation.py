@@ -6,13 +6,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "iam_eval"))
-
+import yaml
+from ansible_collections.federated.ssm_runas.plugins.filter.runas_model import (
+    runas_role_inputs,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     federation_plan,
 )
-from harness import (
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent / "iam_eval"))
+
+from harness import (  # noqa: E402 - the harness sits beside the evaluator data
     ACCOUNT,
     METADATA,
     base_vars,
@@ -52,7 +57,13 @@ def diff_of(result):
 
 
 def generated(variables):
-    spec = {k.removeprefix("aws_federation_"): v for k, v in variables.items()}
+    """The plan the role computes from these variables: its own mapping, without a model."""
+    mapping = yaml.safe_load((REPO / "roles/aws_federation/vars/main.yml").read_text())[
+        "__aws_federation_from_model"
+    ]
+    given = [variables.get(how["var"], "\0unset") for how in mapping.values()]
+    spec = runas_role_inputs(None, mapping, given, "\0unset")
+    spec.pop("region")
     spec["saml_metadata"] = METADATA.read_text()
     return federation_plan(spec)
 
@@ -73,7 +84,7 @@ BAD_INPUT = [
         "1-128 characters",
     ),
     ({"aws_federation_tag_key": "aws:RunAs"}, "aws_federation_tag_key", "'aws:RunAs'", "reserved"),
-    ({"aws_federation_tag_key": "Run\\As"}, "aws_federation_tag_key", "Run", "1-128 letters"),
+    ({"aws_federation_tag_key": "Run\\As"}, "aws_federation_tag_key", "Run", "contains"),
     (
         {"aws_federation_session_preferences": {"idle_session_timeout": 90}},
         "idle_session_timeout",

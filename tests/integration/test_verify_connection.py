@@ -13,10 +13,10 @@ preferences hops are judged from what IAM and SSM hold after site.yml (a user ou
 suffix is refused by the stored trust policy, one inside is allowed).
 What is not: moto's policy evaluation is simpler than AWS's (no conditions on the deployment
 role here), and the trust decision is the report's own evaluator, not AWS's (see
-test_report_evaluator_agreement.py). There is no domain controller: verify.yml's first play
-cannot get past LDAP without one (see the xfail below), so the AD side of the report is given as
-data, the registered LDAP result overridden by an extra variable (Ansible's precedence), while
-the LDAP task itself is pointed at a closed loopback port."""
+test_report_evaluator_agreement.py). There is no domain controller: where the AD side must be
+readable, it is given as data, the registered LDAP result overridden by an extra variable
+(Ansible's precedence), while the LDAP task itself is pointed at a closed loopback port; where
+it must not, the report says the directory could not be read."""
 
 # ruff: noqa: S106 - the keys and passwords are moto's test values or fakes.
 
@@ -464,15 +464,6 @@ def test_unreachable_endpoint_leaves_the_aws_hops_unknown(tmp_path, deployer):
     assert users["pat"]["first_failure"]["hop"] == "claim"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roles/aws_federation/tasks/connect.yml 'Deployment role is assumed' "
-    "(amazon.aws.sts_assume_role, no_log, no ignore_errors) fails the account host in "
-    "playbooks/verify.yml's AWS play when the endpoint does not answer; every host of that play "
-    "has then failed, so ansible-playbook ends before 'The run-as preflight report is written' "
-    "and no report exists. verify.yml must record a failed assume-role as the account's read "
-    "error (as it does for runas_aws_info) instead of failing the host.",
-)
 def test_unreachable_endpoint_with_assume_role_leaves_the_aws_hops_unknown(tmp_path, deployer):
     endpoint = f"http://127.0.0.1:{closed_port()}"
     inventory, directory, _ = write_inventory(tmp_path, connection(endpoint, deployer))
@@ -490,14 +481,6 @@ def test_unreachable_endpoint_with_assume_role_leaves_the_aws_hops_unknown(tmp_p
             assert error in hop(user, name)["detail"], user
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="playbooks/verify.yml's task 'AD answered the run-as group lookup' fails localhost "
-    "when LDAP cannot be read; that play has no other host, so ansible-playbook stops there, "
-    "even with runas_report_fail=false: the AWS read and the report never run, and the "
-    "report's own handling of an unreadable directory (runas_report.build_report: 'the "
-    "directory could not be read ...') cannot be reached through verify.yml.",
-)
 def test_verify_without_a_directory_still_reads_aws_and_writes_the_report(
     tmp_path, moto_endpoint, deployer
 ):

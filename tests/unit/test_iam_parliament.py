@@ -43,7 +43,16 @@ SHAPES = [
 @pytest.mark.parametrize("shape", SHAPES, ids=[",".join(s) or "defaults" for s in SHAPES])
 def test_parliament_finds_nothing_unexplained(shape):
     plan = iam.federation_plan(
-        {"account_id": "123456789012", "saml_metadata": METADATA, "roles": [{"name": "R"}]} | shape
+        {
+            "account_id": "123456789012",
+            "saml_provider_name": "ADFS",
+            "saml_metadata": METADATA,
+            "tag_key": "SSMSessionRunAs",
+            "saml_audiences": ["https://signin.aws.amazon.com/saml"],
+            "policy_name": "EC2SSMPermissions",
+            "roles": [{"name": "R"}],
+        }
+        | shape
     )
     for name in ("trust_policy", "permissions_policy"):
         policy = parliament.analyze_policy_string(

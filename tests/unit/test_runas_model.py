@@ -92,7 +92,10 @@ def test_group_names_include_groups_without_sudo():
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        (dict(GOOD, upn_sufix="x"), "ssm_runas.upn_sufix is not a known key: did you mean upn_suffix?"),
+        (
+            dict(GOOD, upn_sufix="x"),
+            "ssm_runas.upn_sufix is not a known key: did you mean upn_suffix?",
+        ),
         (
             with_change(("groups", 1, "sudo"), {"comands": ["ALL"]}),
             "ssm_runas.groups[1].sudo.comands is not a known key: did you mean commands?",
@@ -116,9 +119,9 @@ def test_unknown_keys_are_refused_with_their_path_and_the_nearest_key(model, mes
         (("realm",), "EXAMPLE", 'ssm_runas.realm "EXAMPLE" is not a DNS-style realm'),
         (("upn_suffix",), "bad suffix", "ssm_runas.upn_suffix 'bad suffix': give the AD UPN"),
         (("tag_key",), "aws:RunAs", "ssm_runas.tag_key 'aws:RunAs': the 'aws:' prefix"),
-        (("tag_key",), "SSM RunAs", "ssm_runas.tag_key 'SSM RunAs' contains ' ': a session tag key"),
+        (("tag_key",), "SSM RunAs", "ssm_runas.tag_key 'SSM RunAs' contains ' ': a session"),
         (("tag_key",), "Run\\As", "ssm_runas.tag_key 'Run\\\\As' contains"),
-        (("tag_key",), 12, 'ssm_runas.tag_key 12 must be a string; quote it in YAML'),
+        (("tag_key",), 12, "ssm_runas.tag_key 12 must be a string; quote it in YAML"),
         (("ldap_attribute",), "cn", 'ssm_runas.ldap_attribute "cn" must be one of'),
         (("aws", "account_id"), "12345", "ssm_runas.aws.account_id '12345': an AWS account id"),
         (("aws", "policy_name"), "EC2 SSM", "ssm_runas.aws.policy_name 'EC2 SSM': a managed"),
@@ -126,8 +129,12 @@ def test_unknown_keys_are_refused_with_their_path_and_the_nearest_key(model, mes
         (("fully_qualified_names",), False, "ssm_runas.fully_qualified_names false cannot go"),
         (("groups",), [], "ssm_runas.groups [] must not be empty"),
         (("groups", 0, "name"), "Ops/Net", 'ssm_runas.groups[0].name "Ops/Net" contains "/"'),
-        (("groups", 0, "name"), "Domain Admins,ALL", 'groups[0].name "Domain Admins,ALL" contains ","'),
-        (("groups", 1, "name"), "networkadmins", "ssm_runas.groups[1].name \"networkadmins\" repeats"),
+        (("groups", 0, "name"), "Domain Admins,ALL", '"Domain Admins,ALL" contains ","'),
+        (
+            ("groups", 1, "name"),
+            "networkadmins",
+            'ssm_runas.groups[1].name "networkadmins" repeats',
+        ),
         (("groups", 0, "name"), " NetworkAdmins", "leading or trailing spaces"),
         (("groups", 0, "name"), "evil\nALL ALL=(ALL) ALL", "contains a newline"),
         (("groups", 0, "sudo"), "ALL", 'ssm_runas.groups[0].sudo "ALL" must be a mapping'),

@@ -8,9 +8,12 @@ from ansible_collections.federated.ssm_runas.plugins.filter.sudoers_errors impor
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers as s
 
 HEADER = "# Ansible managed: federated.ssm_runas.sudoers_file\n"
+# Messages as the ad_sudoers role has them: its variables, not the module's options.
+ROLE = s.labels_for("ad_sudoers_", {"path": "ad_sudoers_file"})
 
 
 def spec(rules, aliases=None, domain="example.test", fq=True, **extra):
+    extra.setdefault("labels", ROLE)
     return s.validate(
         rules, command_aliases=aliases or {}, domain=domain, fully_qualified=fq, **extra
     )
@@ -443,7 +446,7 @@ def test_hostile_input_is_rejected_with_its_message(inputs, message):
         "header": inputs.get("header", "fine"),
     }
     with pytest.raises(s.SudoersError) as caught:
-        s.validate(inputs.get("rules", []), **kwargs)
+        s.validate(inputs.get("rules", []), labels=ROLE, **kwargs)
     assert caught.value.errors == [message]
 
 
@@ -517,6 +520,7 @@ def test_resolve_names_and_paths(search):
             "domain": "example.test",
         },
         search_path=search,
+        labels=ROLE,
     )
     assert body(result["content"]) == [
         f"Cmnd_Alias NW = {bin_}/ip, {bin_}/route",
@@ -540,6 +544,7 @@ def test_missing_command_fails_by_default(search):
                 "domain": "example.test",
             },
             search_path=search,
+            labels=ROLE,
         )
     path = ":".join(search)
     assert caught.value.errors == [
@@ -565,6 +570,7 @@ def test_missing_command_warns_and_drops_empty_alias_and_rule(search):
             "domain": "example.test",
             "missing_commands": "warn",
         },
+        labels=ROLE,
         search_path=search,
     )
     assert body(result["content"]) == [f"%NetworkAdmins@example.test ALL=(ALL) {bin_}/ip"]
@@ -618,6 +624,10 @@ def test_filter_returns_messages_and_empty_list_when_valid():
     good = [{"group": "NetworkAdmins", "commands": ["ip"]}]
     assert sudoers_errors(good, {}, "example.test") == []
     assert sudoers_errors([{"group": "a,b", "commands": ["ip"]}], {}, "example.test") == [
-        'ad_sudoers_rules[0].group "a,b" contains ",": AD group names may not contain commas'
+        'rules[0].group "a,b" contains ",": AD group names may not contain commas'
     ]
+    named = sudoers_errors(
+        [{"group": "a,b", "commands": ["ip"]}], {}, "example.test", var_prefix="ad_sudoers_"
+    )
+    assert named[0].startswith('ad_sudoers_rules[0].group "a,b"')
     assert sudoers_errors(good, {}, "", True, var_prefix="x_")[0].startswith('x_domain ""')
