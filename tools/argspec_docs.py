@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""Generate the variable tables in roles/*/README.md from meta/argument_specs.yml.
+"""Generate the variable tables in roles/*/README.md from meta/argument_specs.yml, and the
+data model's table in docs/data-model.md from plugins/plugin_utils/runas_schema.py.
 
-The argument spec is the single source of truth: the table between
+The argument spec (and the schema) is the single source of truth: the table between
 ``<!-- BEGIN ARGSPEC -->`` and ``<!-- END ARGSPEC -->`` is rewritten from it. With --check
-nothing is written and the exit code says whether any README has drifted.
+nothing is written and the exit code says whether any file has drifted.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+MODEL_DOC = REPO / "docs" / "data-model.md"
 BEGIN = "<!-- BEGIN ARGSPEC -->"
 END = "<!-- END ARGSPEC -->"
 
@@ -32,11 +35,16 @@ def cell(value: object) -> str:
     return "`" + text.replace("|", "\\|").replace("\n", " ") + "`"
 
 
+# Ansible's semantic markup (V(value), O(option), C(code), P(plugin#type)) as Markdown code.
+MARKUP = re.compile(r"\b[VOCP]\(([^()]*)\)")
+
+
 def describe(option: dict) -> str:
     desc = option.get("description", "")
     if isinstance(desc, list):
         desc = " ".join(desc)
-    desc = " ".join(str(desc).split()).replace("|", "\\|")
+    desc = MARKUP.sub(lambda m: "`" + m.group(1).split("#")[0] + "`", " ".join(str(desc).split()))
+    desc = desc.replace("|", "\\|")
     if option.get("choices"):
         desc += " Choices: " + ", ".join(cell(c) for c in option["choices"]) + "."
     return desc
@@ -81,23 +89,37 @@ def render(readme: str, spec: dict, path: Path) -> str:
     return f"{head}{BEGIN}\n{table(spec)}\n{END}{tail}"
 
 
+def model_spec() -> dict:
+    """The data model's schema as an argument spec with one option, ssm_runas."""
+    sys.path.insert(0, str(REPO / "collections"))
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import SCHEMA
+
+    model = {"type": "dict", "required": True, "options": SCHEMA}
+    model["description"] = "The environment's data model, one per inventory."
+    return {"argument_specs": {"main": {"options": {"ssm_runas": model}}}}
+
+
+def documents():
+    """(file to write, its spec) for every role README and the data model page."""
+    for spec_file in sorted(REPO.glob("roles/*/meta/argument_specs.yml")):
+        yield spec_file.parent.parent / "README.md", yaml.safe_load(spec_file.read_text()) or {}
+    yield MODEL_DOC, model_spec()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
     args = parser.parse_args()
     drift = []
-    for spec_file in sorted(REPO.glob("roles/*/meta/argument_specs.yml")):
-        role = spec_file.parent.parent
-        readme_file = role / "README.md"
+    for readme_file, spec in documents():
         if not readme_file.exists():
             drift.append(f"{readme_file.relative_to(REPO)} is missing")
             continue
-        spec = yaml.safe_load(spec_file.read_text()) or {}
         current = readme_file.read_text()
         wanted = render(current, spec, readme_file)
         if wanted != current:
             if args.check:
-                drift.append(f"{readme_file.relative_to(REPO)} differs from its argument_specs")
+                drift.append(f"{readme_file.relative_to(REPO)} differs from its argument spec")
             else:
                 readme_file.write_text(wanted)
                 print(f"updated {readme_file.relative_to(REPO)}")
