@@ -19,13 +19,65 @@ __metaclass__ = type
 
 import json
 import re
-import unicodedata
 
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values import (
+    AdfsRuleError,
+    check_ldap_attribute,
+    check_pattern,
+    check_relying_party,
+    check_rule_name,
+    check_tag_key,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     LDAP_ATTRIBUTES,
     STANDARD_RULES,
 )
+
+__all__ = [
+    "ANNOTATION",
+    "AdfsRuleError",
+    "AdfsTrustMissing",
+    "AdfsWriteMismatch",
+    "CHUNK_PATTERN",
+    "COMMENT",
+    "DEFAULT_NEWLINE",
+    "Desired",
+    "GROUPS_TEMP_TYPE",
+    "LDAP_ATTRIBUTES",
+    "NAMEID_FORMAT",
+    "NAMEID_TYPE",
+    "NAME_PATTERN",
+    "PERSISTENT",
+    "PRINCIPAL_TAG_PREFIX",
+    "ROLE_SESSION_NAME_TYPE",
+    "ROLE_TYPE",
+    "Rule",
+    "RuleSet",
+    "STANDARD_RULES",
+    "STRING",
+    "TEMPLATE_PATTERN",
+    "TOKEN_PATTERN",
+    "TRAILER_PATTERN",
+    "TRIVIA",
+    "WINDOWS_ACCOUNT_NAME",
+    "check_ldap_attribute",
+    "check_pattern",
+    "check_relying_party",
+    "check_rule_name",
+    "check_tag_key",
+    "claim_type_for",
+    "converge",
+    "export_spec",
+    "parse",
+    "plan",
+    "remove",
+    "runas_rule",
+    "same_rule",
+    "standard_rules",
+    "tokens",
+    "upsert",
+    "verify_stored",
+]
 
 # AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
 STRING = r'"[^"]*"'
@@ -62,10 +114,6 @@ GROUPS_TEMP_TYPE = "http://temp/variable"
 
 # The four rules of AWS's ADFS walkthrough, in the order AD FS must evaluate them.
 DEFAULT_NEWLINE = "\r\n"
-
-
-class AdfsRuleError(ValueError):
-    """Bad input (a rule set that does not parse, or a value we refuse to render)."""
 
 
 class AdfsTrustMissing(AdfsRuleError):
@@ -261,76 +309,6 @@ def plan(text, desired, absent=()):
         "changed": after != before,
         "actions": actions,
     }
-
-
-# ---------------------------------------------------------------------------- validation
-
-
-def check_tag_key(value, var="tag_key"):
-    """The session tag key rule the AWS side applies (no spaces: it is part of a claim URI)."""
-    try:
-        return iam_documents.validate_session_tag_key(value, var)
-    except iam_documents.FederationInputError as exc:
-        raise AdfsRuleError(str(exc)) from None
-
-
-def check_ldap_attribute(value, var="ldap_attribute"):
-    if value not in LDAP_ATTRIBUTES:
-        hint = ""
-        for known in LDAP_ATTRIBUTES:
-            if isinstance(value, str) and value.replace(" ", "").lower() == known.lower():
-                hint = " (the LDAP display name is spelled %s)" % known
-        raise AdfsRuleError(
-            "%s %r is not an LDAP attribute this rule may send%s: use one of %s"
-            % (var, value, hint, ", ".join(LDAP_ATTRIBUTES))
-        )
-    return value
-
-
-def check_rule_name(value, var="rule_name"):
-    if not isinstance(value, str) or not value.strip():
-        raise AdfsRuleError("%s is empty: give the rule a name, e.g. SSMSessionRunAs" % var)
-    bad = sorted({c for c in value if c in "\"\\'`" or unicodedata.category(c)[0] == "C"})
-    if bad:
-        raise AdfsRuleError(
-            "%s %r contains %s: AD FS rule names are quoted strings, so quotes, backslashes and "
-            "control characters are not allowed; use letters, digits, spaces, '-', '_' or '.'"
-            % (var, value, ", ".join(repr(c) for c in bad))
-        )
-    if value != value.strip() or len(value) > 128:
-        raise AdfsRuleError(
-            "%s %r has surrounding spaces or is longer than 128 characters: trim it" % (var, value)
-        )
-    if value in STANDARD_RULES:
-        # It would overwrite (or on absent, delete) the AWS sign-in rule of that name.
-        raise AdfsRuleError(
-            "%s %r is the name of a standard AWS rule: pick another name, e.g. SSMSessionRunAs"
-            % (var, value)
-        )
-    return value
-
-
-_RP_BAD = set("\"'`*?[]\\")
-
-
-def check_relying_party(value, var="relying_party"):
-    if not isinstance(value, str) or not value.strip():
-        raise AdfsRuleError(
-            "%s is empty: set the relying party trust's name, e.g. Amazon Web Services" % var
-        )
-    bad = sorted({c for c in value if c in _RP_BAD or unicodedata.category(c)[0] == "C"})
-    if bad:
-        raise AdfsRuleError(
-            "%s %r contains %s: quotes, wildcards, backslashes and control characters are not "
-            "allowed in the relying party name we look up" % (var, value, ", ".join(map(repr, bad)))
-        )
-    return value
-
-
-def check_pattern(value, pattern, var, what):
-    if not isinstance(value, str) or not re.match(pattern + r"\Z", value):
-        raise AdfsRuleError("%s %r is not %s" % (var, value, what))
-    return value
 
 
 # ---------------------------------------------------------------------------- rendering
