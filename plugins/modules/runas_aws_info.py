@@ -123,6 +123,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import (  # noq
     AnsibleAWSModule,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_preferences import (  # noqa: E402
+    DOCUMENT_NAME,
+)
 
 
 def as_policy(document):
@@ -178,7 +181,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
             role_names=dict(type="list", elements="str", required=True),
-            document_name=dict(type="str", default="SSM-SessionManagerRunShell"),
+            document_name=dict(type="str", default=DOCUMENT_NAME),
         ),
         supports_check_mode=True,
     )

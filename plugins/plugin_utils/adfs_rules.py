@@ -31,6 +31,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values im
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     LDAP_ATTRIBUTES,
     STANDARD_RULES,
+    schema_default,
 )
 
 __all__ = [
@@ -342,7 +343,7 @@ def runas_rule(rule_name, tag_key, ldap_attribute, prefix=""):
 def standard_rules(
     names,
     *,
-    saml_provider="ADFS",
+    saml_provider=None,
     group_prefix="AWS-",
     role_prefix="",
     session_attribute="mail",
@@ -356,6 +357,8 @@ def standard_rules(
             "%sstandard_rules has %s: choose from %s"
             % (prefix, ", ".join(map(repr, unknown)), ", ".join(STANDARD_RULES))
         )
+    if saml_provider is None:
+        saml_provider = schema_default("aws.saml_provider")
     check_pattern(
         saml_provider,
         r"[\w.-]{1,128}",

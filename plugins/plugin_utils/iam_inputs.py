@@ -43,7 +43,7 @@ def fail(var, value, fix):
 
 
 def _tag_chars_ok(text):
-    """STS tag character class [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@] (FACTS §6)."""
+    """STS tag character class [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]."""
     for char in text:
         if char in _TAG_EXTRA:
             continue

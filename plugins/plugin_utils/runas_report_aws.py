@@ -25,6 +25,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_h
 )
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     SIGN_IN_AUDIENCE,
+    schema_default,
 )
 
 DEFAULT_AUDIENCE = SIGN_IN_AUDIENCE
@@ -56,11 +57,11 @@ def federation_target(model, account):
     aws = model.get("aws") or {}
     account_id = account.get("account_id") or aws.get("account_id") or "?"
     provider = "arn:%s:iam::%s:saml-provider/%s" % (
-        aws.get("partition") or "aws",
+        aws.get("partition") or schema_default("aws.partition"),
         account_id,
-        aws.get("saml_provider") or "ADFS",
+        aws.get("saml_provider") or schema_default("aws.saml_provider"),
     )
-    audiences = aws.get("saml_audiences") or [DEFAULT_AUDIENCE]
+    audiences = aws.get("saml_audiences") or schema_default("aws.saml_audiences")
     return provider, audiences[0]
 
 
