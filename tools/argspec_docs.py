@@ -10,6 +10,7 @@ nothing is written and the exit code says whether any file has drifted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -92,9 +93,10 @@ def render(readme: str, spec: dict, path: Path) -> str:
 def model_spec() -> dict:
     """The data model's schema as an argument spec with one option, ssm_runas."""
     sys.path.insert(0, str(REPO / "collections"))
-    from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import SCHEMA
-
-    model = {"type": "dict", "required": True, "options": SCHEMA}
+    schema = importlib.import_module(
+        "ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema"
+    ).SCHEMA
+    model = {"type": "dict", "required": True, "options": schema}
     model["description"] = "The environment's data model, one per inventory."
     return {"argument_specs": {"main": {"options": {"ssm_runas": model}}}}
 
