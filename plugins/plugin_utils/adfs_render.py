@@ -32,19 +32,26 @@ GROUPS_TEMP_TYPE = "http://temp/variable"
 
 
 class Desired:
-    """A rule we manage: its name, its body for a given newline, and the rules it must precede
-    when it is inserted (so AD FS evaluates 'add' rules before the rules that read them)."""
+    """A rule we manage: its name, its body for a given newline, the rules it must precede when
+    it is inserted (so AD FS evaluates 'add' rules before the rules that read them), and the
+    rule it must follow wherever it is (it reads a claim that rule issues)."""
 
-    def __init__(self, name, lines, before=()):
+    def __init__(self, name, lines, before=(), after=None):
         self.name = name
         self.lines = tuple(lines)
         self.before = tuple(before)
+        self.after = after
 
     def body(self, newline=DEFAULT_NEWLINE):
         return newline.join(self.lines)
 
     def to_dict(self):
-        return {"name": self.name, "lines": list(self.lines), "before": list(self.before)}
+        return {
+            "name": self.name,
+            "lines": list(self.lines),
+            "before": list(self.before),
+            "after": self.after,
+        }
 
 
 def _ldap_rule(name, claim_type, attribute, verb="issue", template="LdapClaims"):

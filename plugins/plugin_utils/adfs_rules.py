@@ -42,6 +42,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values im
     check_relying_party,
     check_rule_name,
     check_tag_key,
+    name_key,
 )
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     LDAP_ATTRIBUTES,
@@ -50,6 +51,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema i
 
 __all__ = [
     "ANNOTATION",
+    "BOM",
     "AdfsRuleError",
     "AdfsTrustMissing",
     "AdfsWriteMismatch",
@@ -81,6 +83,7 @@ __all__ = [
     "check_rule_name",
     "check_tag_key",
     "claim_type_for",
+    "name_key",
     "converge",
     "export_spec",
     "parse",
@@ -97,7 +100,11 @@ __all__ = [
 # AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
 STRING = r'"[^"]*"'
 COMMENT = r"//[^\r\n]*|/\*[\s\S]*?\*/"
-TRIVIA = r"(?:\s|" + COMMENT + r")*"
+# A byte-order mark (U+FEFF, e.g. from a rule file saved as UTF-8 with BOM) is trivia like a
+# space; neither engine's \s matches it, so it is named. Otherwise it would glue itself to the
+# first rule and hide that rule's @RuleName.
+BOM = "\ufeff"
+TRIVIA = r"(?:\s|\uFEFF|" + COMMENT + r")*"
 # One rule: leading trivia (group 1), then tokens up to the first ';' outside strings/comments.
 # The alternatives never overlap (a lone '/' must not start a comment), so no backtracking can
 # end a rule at a ';' that sits inside a string or comment.
@@ -110,13 +117,17 @@ TEMPLATE_PATTERN = (
     r"^(?:" + TRIVIA + ANNOTATION + r")*?" + TRIVIA + r'@RuleTemplate\s*=\s*"([^"]*)"'
 )
 # Tokens for comparing rules: AD FS re-flows whitespace when it stores a rule set.
-TOKEN_PATTERN = STRING + r"|" + COMMENT + r"|\w+|=>|==|!=|=~|!~|&&|\S"
+TOKEN_PATTERN = STRING + r"|" + COMMENT + r"|\w+|=>|==|!=|=~|!~|&&|[^\s\uFEFF]"
 
 _CHUNK_RE = re.compile(CHUNK_PATTERN)
 _TRAILER_RE = re.compile(TRAILER_PATTERN)
 _NAME_RE = re.compile(NAME_PATTERN)
 _TEMPLATE_RE = re.compile(TEMPLATE_PATTERN)
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
+
+
+def _leading_bom(text):
+    return text[: len(text) - len(text.lstrip(BOM))]
 
 
 class AdfsTrustMissing(AdfsRuleError):
@@ -140,6 +151,10 @@ class Rule:
     def name(self):
         m = _NAME_RE.match(self.body)
         return m.group(1) if m else None
+
+    @property
+    def key(self):
+        return name_key(self.name)
 
     @property
     def template(self):
@@ -219,25 +234,64 @@ def same_rule(a, b):
     return tokens(a) == tokens(b)
 
 
-def _insert_index(ruleset, before):
+def _index(ruleset, names):
+    """Index of the first rule named (in any letter case) one of ``names``, else None."""
+    keys = {name_key(n) for n in names}
     for i, rule in enumerate(ruleset.rules):
-        if rule.name in before:
+        if rule.key in keys:
             return i
-    return len(ruleset.rules)
+    return None
+
+
+def _insert(ruleset, idx, body, sep):
+    """Insert a new rule at ``idx``; at the end of an empty set it keeps a leading BOM first."""
+    rules = ruleset.rules
+    if idx < len(rules):
+        # The new rule takes the place (and leading comments) of the rule it goes before.
+        pushed = rules[idx]
+        rules[idx] = Rule(sep, pushed.body)
+        rules.insert(idx, Rule(pushed.lead, body))
+    elif rules:
+        rules.append(Rule(sep, body))
+    else:
+        bom = _leading_bom(ruleset.trailer)
+        ruleset.trailer = ruleset.trailer[len(bom) :]
+        rules.append(Rule(bom, body))
+
+
+def _drop(ruleset, i):
+    """Remove rule ``i``; when it was the first, the set keeps its leading text and BOM."""
+    rules = ruleset.rules
+    gone = rules.pop(i)
+    if i:
+        return
+    bom = _leading_bom(gone.lead)
+    if not rules:
+        ruleset.trailer = bom + ruleset.trailer
+    elif not rules[0].lead.strip():
+        rules[0] = Rule(gone.lead, rules[0].body)
+    else:
+        rules[0] = Rule(bom + rules[0].lead, rules[0].body)
 
 
 def upsert(ruleset, desired):
-    """Return (new RuleSet, action) with exactly one rule named desired.name.
+    """Return (new RuleSet, action) with exactly one rule named desired.name (names compare as
+    name_key does).
 
     action: 'unchanged' (one equivalent rule, bytes kept), 'updated' (first one rewritten in
-    place, any duplicates removed), 'added' (inserted before the first rule named in
-    desired.before, else appended). The input is not modified.
+    place, our spelling of the name included, any duplicates removed; or moved right after
+    desired.after when it sat before that rule), 'added' (right after the rule named
+    desired.after, else before the first rule named in desired.before, else appended). The
+    input is not modified.
     """
     out = ruleset.copy()
     newline = ruleset.newline()
-    hits = [i for i, r in enumerate(out.rules) if r.name == desired.name]
+    key = name_key(desired.name)
+    hits = [i for i, r in enumerate(out.rules) if r.key == key]
     body = desired.body(newline)
-    if hits:
+    sep = newline * 2
+    anchor = _index(out, [desired.after]) if desired.after else None
+    if hits and (anchor is None or hits[0] > anchor):
         first = hits[0]
         if len(hits) == 1 and same_rule(out.rules[first].body, body):
             return out, "unchanged"
@@ -245,33 +299,28 @@ def upsert(ruleset, desired):
         for i in reversed(hits[1:]):
             del out.rules[i]
         return out, "updated"
-    sep = newline * 2
-    idx = _insert_index(out, desired.before)
-    if idx < len(out.rules):
-        # The new rule takes the place (and leading comments) of the rule it goes before.
-        pushed = out.rules[idx]
-        out.rules[idx] = Rule(sep, pushed.body)
-        out.rules.insert(idx, Rule(pushed.lead, body))
+    if hits:
+        # It sits before the rule whose claim it reads: AD FS would run it too early.
+        for i in reversed(hits):
+            _drop(out, i)
+        anchor = _index(out, [desired.after])
+    if anchor is not None:
+        out.rules.insert(anchor + 1, Rule(sep, body))
     else:
-        out.rules.append(Rule(sep if out.rules else "", body))
-    return out, "added"
+        idx = _index(out, desired.before)
+        _insert(out, len(out.rules) if idx is None else idx, body, sep)
+    return out, ("updated" if hits else "added")
 
 
 def remove(ruleset, name):
-    """Return (new RuleSet, action): every rule named ``name`` removed ('removed'/'absent')."""
+    """Return (new RuleSet, action): every rule named ``name`` (in any letter case) removed
+    ('removed'/'absent')."""
     out = ruleset.copy()
-    found = False
-    i = 0
-    while i < len(out.rules):
-        if out.rules[i].name != name:
-            i += 1
-            continue
-        gone = out.rules.pop(i)
-        found = True
-        if i == 0 and out.rules and not out.rules[0].lead.strip():
-            # The first rule went away: its successor inherits the set's leading text.
-            out.rules[0] = Rule(gone.lead, out.rules[0].body)
-    return out, ("removed" if found else "absent")
+    key = name_key(name)
+    hits = [i for i, r in enumerate(out.rules) if r.key == key]
+    for i in reversed(hits):
+        _drop(out, i)
+    return out, ("removed" if hits else "absent")
 
 
 def plan(text, desired, absent=()):
@@ -326,12 +375,15 @@ def verify_stored(stored, desired, absent):
     """Problems with the rule set AD FS reports after a write (empty list: all good)."""
     problems = []
     ruleset = parse(stored or "")
+    keys = [r.key for r in ruleset.rules]
     for d in desired:
-        hits = [r for r in ruleset.rules if r.name == d.name]
+        hits = [r for r in ruleset.rules if r.key == name_key(d.name)]
         if len(hits) != 1 or not same_rule(hits[0].body, d.body()):
             problems.append("rule %r is not stored as written (%d found)" % (d.name, len(hits)))
+        elif d.after and name_key(d.after) in keys[keys.index(name_key(d.name)) :]:
+            problems.append("rule %r is stored before rule %r" % (d.name, d.after))
     for name in absent:
-        if name in ruleset.names():
+        if name_key(name) in keys:
             problems.append("rule %r is still present" % name)
     return problems
 
