@@ -29,6 +29,7 @@ NAMEID_TYPE = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentif
 NAMEID_FORMAT = "http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/format"
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 GROUPS_TEMP_TYPE = "http://temp/variable"
+TRANSITIVE_TAG_KEYS_TYPE = "https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys"
 
 
 class Desired:
@@ -77,6 +78,32 @@ def runas_rule(rule_name, tag_key, ldap_attribute, prefix=""):
     check_tag_key(tag_key, prefix + "tag_key")
     check_ldap_attribute(ldap_attribute, prefix + "ldap_attribute")
     return Desired(rule_name, _ldap_rule(rule_name, claim_type_for(tag_key), ldap_attribute))
+
+
+def transitive_rule_name(rule_name):
+    """Named after the run-as rule, so it needs no setting of its own."""
+    return rule_name + "-Transitive"
+
+
+def transitive_rule(rule_name, tag_key, prefix=""):
+    """The rule that marks the run-as tag transitive, for exactly the users who get the tag.
+
+    It reads the tag claim the run-as rule issues. Per Microsoft's "The Role of the Claim Rule
+    Language" (AD FS technical reference), issue() puts its claim in the input claim set as
+    well as the output set (add() only in the input set) and later rules read the input set:
+    no add() is needed, but this rule must come after the run-as rule (Desired.after). The AD
+    store issues one claim per value and none for an empty attribute; EXISTS issues
+    TransitiveTagKeys once however many tag claims there are (same document, "Exists functions").
+    """
+    check_rule_name(rule_name, prefix + "rule_name")
+    check_tag_key(tag_key, prefix + "tag_key")
+    name = transitive_rule_name(rule_name)
+    lines = [
+        '@RuleName = "%s"' % name,
+        'EXISTS([Type == "%s"])' % claim_type_for(tag_key),
+        ' => issue(Type = "%s", Value = "%s");' % (TRANSITIVE_TAG_KEYS_TYPE, tag_key),
+    ]
+    return Desired(name, lines, after=rule_name)
 
 
 def standard_rules(

@@ -29,11 +29,14 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_render im
     PRINCIPAL_TAG_PREFIX,
     ROLE_SESSION_NAME_TYPE,
     ROLE_TYPE,
+    TRANSITIVE_TAG_KEYS_TYPE,
     WINDOWS_ACCOUNT_NAME,
     Desired,
     claim_type_for,
     runas_rule,
     standard_rules,
+    transitive_rule,
+    transitive_rule_name,
 )
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values import (
     AdfsRuleError,
@@ -75,6 +78,7 @@ __all__ = [
     "TEMPLATE_PATTERN",
     "TOKEN_PATTERN",
     "TRAILER_PATTERN",
+    "TRANSITIVE_TAG_KEYS_TYPE",
     "TRIVIA",
     "WINDOWS_ACCOUNT_NAME",
     "check_ldap_attribute",
@@ -93,6 +97,8 @@ __all__ = [
     "same_rule",
     "standard_rules",
     "tokens",
+    "transitive_rule",
+    "transitive_rule_name",
     "upsert",
     "verify_stored",
 ]
