@@ -10,6 +10,7 @@ nothing is written and the exit code says whether any file has drifted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -91,10 +92,13 @@ def render(readme: str, spec: dict, path: Path) -> str:
 
 def model_spec() -> dict:
     """The data model's schema as an argument spec with one option, ssm_runas."""
+    # Importable only once the checkout's collections directory is on the path.
     sys.path.insert(0, str(REPO / "collections"))
-    from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import SCHEMA
+    schema = importlib.import_module(
+        "ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema"
+    )
 
-    model = {"type": "dict", "required": True, "options": SCHEMA}
+    model = {"type": "dict", "required": True, "options": schema.SCHEMA}
     model["description"] = "The environment's data model, one per inventory."
     return {"argument_specs": {"main": {"options": {"ssm_runas": model}}}}
 
