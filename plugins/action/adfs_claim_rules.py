@@ -71,10 +71,11 @@ def build_rules(args):
         session_attribute=args["role_session_attribute"],
         prefix=prefix,
     )
+    transitive = adfs_rules.transitive_rule(args["rule_name"], args["tag_key"], prefix=prefix)
     if args["state"] == "absent":
-        # Absent removes only the run-as rule; the standard rules carry AWS sign-in itself.
-        return [], [runas.name]
-    return [*standard, runas], []
+        # Absent removes only the run-as rules; the standard rules carry AWS sign-in itself.
+        return [], [runas.name, transitive.name]
+    return [*standard, runas, transitive], []
 
 
 def _display_text(text):

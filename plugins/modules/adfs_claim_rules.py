@@ -14,11 +14,16 @@ module: adfs_claim_rules
 short_description: Manage named AD FS claim rules without touching the others
 version_added: 0.1.0
 description:
-  - Ensures the Session Manager run-as rule, and optionally AWS's standard rules, on an AD FS
-    relying party trust, matched by their C(@RuleName); every other rule keeps its exact text
-    and position.
+  - Ensures the Session Manager run-as rules, and optionally AWS's standard rules, on an AD FS
+    relying party trust, matched by their C(@RuleName) in any letter case; every other rule
+    keeps its exact text and position.
   - The run-as rule sends an LDAP attribute as the claim
     C(https://aws.amazon.com/SAML/Attributes/PrincipalTag:<tag_key>).
+  - A second rule, C(<rule_name>-Transitive), issues
+    C(https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys) with the value O(tag_key), so
+    the run-as tag passes unchanged to every later session of a role chain. It issues only
+    when the run-as claim was issued (the user has the attribute) and is kept right after the
+    run-as rule, which AD FS must evaluate first.
   - All decisions are made on the controller. In O(mode=winrm) the task's connection (WinRM or
     PSRP) runs M(federated.ssm_runas.adfs_rule_set) once to read and, only when something
     changes, once more to write the whole rule set in one call. Before a write the previous
@@ -30,7 +35,7 @@ options:
   state:
     description:
       - V(present) adds or updates the managed rules; V(absent) removes only the run-as rule
-        (standard rules are left as they are).
+        and its C(-Transitive) rule (standard rules are left as they are).
     type: str
     choices: [present, absent]
     default: present
@@ -47,7 +52,9 @@ options:
     default: Amazon Web Services
   rule_name:
     description:
-      - C(@RuleName) of the run-as rule. No quotes, backslashes or control characters.
+      - C(@RuleName) of the run-as rule. No quotes, backslashes or control characters. An
+        existing rule whose name differs only in letter case is this rule.
+      - The transitive rule is named after it, C(<rule_name>-Transitive).
     type: str
     default: SSMSessionRunAs
   tag_key:
@@ -143,6 +150,10 @@ notes:
   - Bad input is rejected before any connection is made.
   - Rules are compared by tokens, so AD FS re-flowing whitespace does not count as a change.
   - Several rules with our name are collapsed into one, in the place of the first.
+  - Rule names compare without regard to letter case (as AD FS administrators address rules
+    in the AD FS snap-in and PowerShell); a rule named ours in another case is updated in
+    place and takes our spelling.
+  - A byte-order mark in front of the rule set is kept and does not hide the first rule.
 seealso:
   - module: federated.ssm_runas.adfs_rule_set
   - module: microsoft.ad.fs_claim_rule
@@ -152,7 +163,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: The run-as rule sends the user's UPN as SSMSessionRunAs
+- name: The run-as rules send the user's UPN as SSMSessionRunAs, marked transitive
   federated.ssm_runas.adfs_claim_rules:
     relying_party: Amazon Web Services
     ldap_attribute: userPrincipalName
@@ -188,13 +199,14 @@ absent:
   returned: always
   type: list
   elements: str
-  sample: ["SSMSessionRunAs"]
+  sample: ["SSMSessionRunAs", "SSMSessionRunAs-Transitive"]
 actions:
   description: What happened to each managed rule (added, updated, unchanged, removed, absent).
   returned: mode is winrm
   type: list
   elements: dict
-  sample: [{"name": "SSMSessionRunAs", "action": "added"}]
+  sample: [{"name": "SSMSessionRunAs", "action": "added"},
+           {"name": "SSMSessionRunAs-Transitive", "action": "added"}]
 trust_created:
   description: Whether the relying party trust was (or in check mode would be) created.
   returned: mode is winrm

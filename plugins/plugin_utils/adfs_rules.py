@@ -20,6 +20,24 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_render import (
+    DEFAULT_NEWLINE,
+    GROUPS_TEMP_TYPE,
+    NAMEID_FORMAT,
+    NAMEID_TYPE,
+    PERSISTENT,
+    PRINCIPAL_TAG_PREFIX,
+    ROLE_SESSION_NAME_TYPE,
+    ROLE_TYPE,
+    TRANSITIVE_TAG_KEYS_TYPE,
+    WINDOWS_ACCOUNT_NAME,
+    Desired,
+    claim_type_for,
+    runas_rule,
+    standard_rules,
+    transitive_rule,
+    transitive_rule_name,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values import (
     AdfsRuleError,
     check_ldap_attribute,
@@ -27,15 +45,16 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.adfs_values im
     check_relying_party,
     check_rule_name,
     check_tag_key,
+    name_key,
 )
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     LDAP_ATTRIBUTES,
     STANDARD_RULES,
-    schema_default,
 )
 
 __all__ = [
     "ANNOTATION",
+    "BOM",
     "AdfsRuleError",
     "AdfsTrustMissing",
     "AdfsWriteMismatch",
@@ -59,6 +78,7 @@ __all__ = [
     "TEMPLATE_PATTERN",
     "TOKEN_PATTERN",
     "TRAILER_PATTERN",
+    "TRANSITIVE_TAG_KEYS_TYPE",
     "TRIVIA",
     "WINDOWS_ACCOUNT_NAME",
     "check_ldap_attribute",
@@ -67,6 +87,7 @@ __all__ = [
     "check_rule_name",
     "check_tag_key",
     "claim_type_for",
+    "name_key",
     "converge",
     "export_spec",
     "parse",
@@ -76,6 +97,8 @@ __all__ = [
     "same_rule",
     "standard_rules",
     "tokens",
+    "transitive_rule",
+    "transitive_rule_name",
     "upsert",
     "verify_stored",
 ]
@@ -83,7 +106,11 @@ __all__ = [
 # AD FS strings have no escapes: a double quote cannot occur inside one ("use single quotes").
 STRING = r'"[^"]*"'
 COMMENT = r"//[^\r\n]*|/\*[\s\S]*?\*/"
-TRIVIA = r"(?:\s|" + COMMENT + r")*"
+# A byte-order mark (U+FEFF, e.g. from a rule file saved as UTF-8 with BOM) is trivia like a
+# space; neither engine's \s matches it, so it is named. Otherwise it would glue itself to the
+# first rule and hide that rule's @RuleName.
+BOM = "\ufeff"
+TRIVIA = r"(?:\s|\uFEFF|" + COMMENT + r")*"
 # One rule: leading trivia (group 1), then tokens up to the first ';' outside strings/comments.
 # The alternatives never overlap (a lone '/' must not start a comment), so no backtracking can
 # end a rule at a ';' that sits inside a string or comment.
@@ -96,7 +123,7 @@ TEMPLATE_PATTERN = (
     r"^(?:" + TRIVIA + ANNOTATION + r")*?" + TRIVIA + r'@RuleTemplate\s*=\s*"([^"]*)"'
 )
 # Tokens for comparing rules: AD FS re-flows whitespace when it stores a rule set.
-TOKEN_PATTERN = STRING + r"|" + COMMENT + r"|\w+|=>|==|!=|=~|!~|&&|\S"
+TOKEN_PATTERN = STRING + r"|" + COMMENT + r"|\w+|=>|==|!=|=~|!~|&&|[^\s\uFEFF]"
 
 _CHUNK_RE = re.compile(CHUNK_PATTERN)
 _TRAILER_RE = re.compile(TRAILER_PATTERN)
@@ -104,17 +131,9 @@ _NAME_RE = re.compile(NAME_PATTERN)
 _TEMPLATE_RE = re.compile(TEMPLATE_PATTERN)
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 
-WINDOWS_ACCOUNT_NAME = "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname"
-PRINCIPAL_TAG_PREFIX = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
-ROLE_SESSION_NAME_TYPE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
-ROLE_TYPE = "https://aws.amazon.com/SAML/Attributes/Role"
-NAMEID_TYPE = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
-NAMEID_FORMAT = "http://schemas.xmlsoap.org/ws/2005/05/identity/claimproperties/format"
-PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
-GROUPS_TEMP_TYPE = "http://temp/variable"
 
-# The four rules of AWS's ADFS walkthrough, in the order AD FS must evaluate them.
-DEFAULT_NEWLINE = "\r\n"
+def _leading_bom(text):
+    return text[: len(text) - len(text.lstrip(BOM))]
 
 
 class AdfsTrustMissing(AdfsRuleError):
@@ -138,6 +157,10 @@ class Rule:
     def name(self):
         m = _NAME_RE.match(self.body)
         return m.group(1) if m else None
+
+    @property
+    def key(self):
+        return name_key(self.name)
 
     @property
     def template(self):
@@ -217,41 +240,64 @@ def same_rule(a, b):
     return tokens(a) == tokens(b)
 
 
-class Desired:
-    """A rule we manage: its name, its body for a given newline, and the rules it must precede
-    when it is inserted (so AD FS evaluates 'add' rules before the rules that read them)."""
-
-    def __init__(self, name, lines, before=()):
-        self.name = name
-        self.lines = tuple(lines)
-        self.before = tuple(before)
-
-    def body(self, newline=DEFAULT_NEWLINE):
-        return newline.join(self.lines)
-
-    def to_dict(self):
-        return {"name": self.name, "lines": list(self.lines), "before": list(self.before)}
-
-
-def _insert_index(ruleset, before):
+def _index(ruleset, names):
+    """Index of the first rule named (in any letter case) one of ``names``, else None."""
+    keys = {name_key(n) for n in names}
     for i, rule in enumerate(ruleset.rules):
-        if rule.name in before:
+        if rule.key in keys:
             return i
-    return len(ruleset.rules)
+    return None
+
+
+def _insert(ruleset, idx, body, sep):
+    """Insert a new rule at ``idx``; at the end of an empty set it keeps a leading BOM first."""
+    rules = ruleset.rules
+    if idx < len(rules):
+        # The new rule takes the place (and leading comments) of the rule it goes before.
+        pushed = rules[idx]
+        rules[idx] = Rule(sep, pushed.body)
+        rules.insert(idx, Rule(pushed.lead, body))
+    elif rules:
+        rules.append(Rule(sep, body))
+    else:
+        bom = _leading_bom(ruleset.trailer)
+        ruleset.trailer = ruleset.trailer[len(bom) :]
+        rules.append(Rule(bom, body))
+
+
+def _drop(ruleset, i):
+    """Remove rule ``i``; when it was the first, the set keeps its leading text and BOM."""
+    rules = ruleset.rules
+    gone = rules.pop(i)
+    if i:
+        return
+    bom = _leading_bom(gone.lead)
+    if not rules:
+        ruleset.trailer = bom + ruleset.trailer
+    elif not rules[0].lead.strip():
+        rules[0] = Rule(gone.lead, rules[0].body)
+    else:
+        rules[0] = Rule(bom + rules[0].lead, rules[0].body)
 
 
 def upsert(ruleset, desired):
-    """Return (new RuleSet, action) with exactly one rule named desired.name.
+    """Return (new RuleSet, action) with exactly one rule named desired.name (names compare as
+    name_key does).
 
     action: 'unchanged' (one equivalent rule, bytes kept), 'updated' (first one rewritten in
-    place, any duplicates removed), 'added' (inserted before the first rule named in
-    desired.before, else appended). The input is not modified.
+    place, our spelling of the name included, any duplicates removed; or moved right after
+    desired.after when it sat before that rule), 'added' (right after the rule named
+    desired.after, else before the first rule named in desired.before, else appended). The
+    input is not modified.
     """
     out = ruleset.copy()
     newline = ruleset.newline()
-    hits = [i for i, r in enumerate(out.rules) if r.name == desired.name]
+    key = name_key(desired.name)
+    hits = [i for i, r in enumerate(out.rules) if r.key == key]
     body = desired.body(newline)
-    if hits:
+    sep = newline * 2
+    anchor = _index(out, [desired.after]) if desired.after else None
+    if hits and (anchor is None or hits[0] > anchor):
         first = hits[0]
         if len(hits) == 1 and same_rule(out.rules[first].body, body):
             return out, "unchanged"
@@ -259,33 +305,28 @@ def upsert(ruleset, desired):
         for i in reversed(hits[1:]):
             del out.rules[i]
         return out, "updated"
-    sep = newline * 2
-    idx = _insert_index(out, desired.before)
-    if idx < len(out.rules):
-        # The new rule takes the place (and leading comments) of the rule it goes before.
-        pushed = out.rules[idx]
-        out.rules[idx] = Rule(sep, pushed.body)
-        out.rules.insert(idx, Rule(pushed.lead, body))
+    if hits:
+        # It sits before the rule whose claim it reads: AD FS would run it too early.
+        for i in reversed(hits):
+            _drop(out, i)
+        anchor = _index(out, [desired.after])
+    if anchor is not None:
+        out.rules.insert(anchor + 1, Rule(sep, body))
     else:
-        out.rules.append(Rule(sep if out.rules else "", body))
-    return out, "added"
+        idx = _index(out, desired.before)
+        _insert(out, len(out.rules) if idx is None else idx, body, sep)
+    return out, ("updated" if hits else "added")
 
 
 def remove(ruleset, name):
-    """Return (new RuleSet, action): every rule named ``name`` removed ('removed'/'absent')."""
+    """Return (new RuleSet, action): every rule named ``name`` (in any letter case) removed
+    ('removed'/'absent')."""
     out = ruleset.copy()
-    found = False
-    i = 0
-    while i < len(out.rules):
-        if out.rules[i].name != name:
-            i += 1
-            continue
-        gone = out.rules.pop(i)
-        found = True
-        if i == 0 and out.rules and not out.rules[0].lead.strip():
-            # The first rule went away: its successor inherits the set's leading text.
-            out.rules[0] = Rule(gone.lead, out.rules[0].body)
-    return out, ("removed" if found else "absent")
+    key = name_key(name)
+    hits = [i for i, r in enumerate(out.rules) if r.key == key]
+    for i in reversed(hits):
+        _drop(out, i)
+    return out, ("removed" if hits else "absent")
 
 
 def plan(text, desired, absent=()):
@@ -310,101 +351,6 @@ def plan(text, desired, absent=()):
         "changed": after != before,
         "actions": actions,
     }
-
-
-# ---------------------------------------------------------------------------- rendering
-
-
-def _ldap_rule(name, claim_type, attribute, verb="issue", template="LdapClaims"):
-    lines = []
-    if template:
-        lines.append('@RuleTemplate = "%s"' % template)
-    lines += [
-        '@RuleName = "%s"' % name,
-        'c:[Type == "%s", Issuer == "AD AUTHORITY"]' % WINDOWS_ACCOUNT_NAME,
-        ' => %s(store = "Active Directory", types = ("%s"), query = ";%s;{0}", param = c.Value);'
-        % (verb, claim_type, attribute),
-    ]
-    return lines
-
-
-def claim_type_for(tag_key):
-    return PRINCIPAL_TAG_PREFIX + tag_key
-
-
-def runas_rule(rule_name, tag_key, ldap_attribute, prefix=""):
-    """The run-as rule ('Send LDAP Attributes as Claims'), validated."""
-    check_rule_name(rule_name, prefix + "rule_name")
-    check_tag_key(tag_key, prefix + "tag_key")
-    check_ldap_attribute(ldap_attribute, prefix + "ldap_attribute")
-    return Desired(rule_name, _ldap_rule(rule_name, claim_type_for(tag_key), ldap_attribute))
-
-
-def standard_rules(
-    names,
-    *,
-    saml_provider=None,
-    group_prefix="AWS-",
-    role_prefix="",
-    session_attribute="mail",
-    prefix="",
-):
-    """AWS's standard rules, by name, in evaluation order; each one carries the names of the
-    later standard rules so it is inserted ahead of them."""
-    unknown = [n for n in names if n not in STANDARD_RULES]
-    if unknown:
-        raise AdfsRuleError(
-            "%sstandard_rules has %s: choose from %s"
-            % (prefix, ", ".join(map(repr, unknown)), ", ".join(STANDARD_RULES))
-        )
-    if saml_provider is None:
-        saml_provider = schema_default("aws.saml_provider")
-    check_pattern(
-        saml_provider,
-        r"[\w.-]{1,128}",
-        prefix + "saml_provider_name",
-        "an IAM SAML provider name (letters, digits, '.', '_', '-')",
-    )
-    check_pattern(
-        group_prefix,
-        r"[A-Za-z0-9_]+-?",
-        prefix + "group_prefix",
-        "a plain AD group name prefix (letters, digits, '_', optional trailing '-')",
-    )
-    check_pattern(
-        role_prefix,
-        r"[\w+=,.@-]{0,32}",
-        prefix + "role_prefix",
-        "an IAM role name prefix ([\\w+=,.@-], at most 32 characters)",
-    )
-    check_ldap_attribute(session_attribute, prefix + "role_session_attribute")
-    arn = "arn:aws:iam::$1:saml-provider/%s,arn:aws:iam::$1:role/%s" % (saml_provider, role_prefix)
-    texts = {
-        "NameId": [
-            '@RuleTemplate = "MapClaims"',
-            '@RuleName = "NameId"',
-            'c:[Type == "%s"]' % WINDOWS_ACCOUNT_NAME,
-            ' => issue(Type = "%s", Issuer = c.Issuer, OriginalIssuer = c.OriginalIssuer, '
-            'Value = c.Value, ValueType = c.ValueType, Properties["%s"] = "%s");'
-            % (NAMEID_TYPE, NAMEID_FORMAT, PERSISTENT),
-        ],
-        "RoleSessionName": _ldap_rule("RoleSessionName", ROLE_SESSION_NAME_TYPE, session_attribute),
-        "Get AD Groups": _ldap_rule(
-            "Get AD Groups", GROUPS_TEMP_TYPE, "tokenGroups", verb="add", template=None
-        ),
-        "Roles": [
-            '@RuleName = "Roles"',
-            'c:[Type == "%s", Value =~ "(?i)^%s\\d{12}-"]' % (GROUPS_TEMP_TYPE, group_prefix),
-            ' => issue(Type = "%s", Value = RegExReplace(c.Value, "(?i)^%s(\\d{12})-", "%s"));'
-            % (ROLE_TYPE, group_prefix, arn),
-        ],
-    }
-    ordered = [n for n in STANDARD_RULES if n in names]
-    out = []
-    for n in ordered:
-        later = STANDARD_RULES[STANDARD_RULES.index(n) + 1 :]
-        out.append(Desired(n, texts[n], before=later))
-    return out
 
 
 def export_spec(relying_party, desired, absent, trust=None):
@@ -435,12 +381,15 @@ def verify_stored(stored, desired, absent):
     """Problems with the rule set AD FS reports after a write (empty list: all good)."""
     problems = []
     ruleset = parse(stored or "")
+    keys = [r.key for r in ruleset.rules]
     for d in desired:
-        hits = [r for r in ruleset.rules if r.name == d.name]
+        hits = [r for r in ruleset.rules if r.key == name_key(d.name)]
         if len(hits) != 1 or not same_rule(hits[0].body, d.body()):
             problems.append("rule %r is not stored as written (%d found)" % (d.name, len(hits)))
+        elif d.after and name_key(d.after) in keys[keys.index(name_key(d.name)) :]:
+            problems.append("rule %r is stored before rule %r" % (d.name, d.after))
     for name in absent:
-        if name in ruleset.names():
+        if name_key(name) in keys:
             problems.append("rule %r is still present" % name)
     return problems
 

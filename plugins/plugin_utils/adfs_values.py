@@ -42,6 +42,23 @@ def check_ldap_attribute(value, var="ldap_attribute"):
     return value
 
 
+def name_key(name):
+    """What two @RuleNames must share to name the same rule.
+
+    AD FS itself never reads @RuleName: the claims engine runs the rules in order and skips
+    annotations, and nothing keeps names unique or looks a rule up by its name. The name is how
+    administrators find a rule: in the AD FS snap-in, and from PowerShell, whose -eq and
+    Where-Object ignore letter case (this collection finds the relying party trust that way).
+    So a rule whose name differs from ours only in letter case is ours: it is updated in place,
+    where a second rule would issue the same claim twice. Per-character simple upper case, as
+    .NET's String.ToUpperInvariant that the export script compares with (a character whose
+    upper case is longer, like 'ß', stays as it is in both).
+    """
+    if name is None:
+        return None
+    return "".join(u if len(u) == 1 else c for c, u in ((c, c.upper()) for c in name))
+
+
 def check_rule_name(value, var="rule_name"):
     if not isinstance(value, str) or not value.strip():
         raise AdfsRuleError("%s is empty: give the rule a name, e.g. SSMSessionRunAs" % var)
@@ -56,7 +73,7 @@ def check_rule_name(value, var="rule_name"):
         raise AdfsRuleError(
             "%s %r has surrounding spaces or is longer than 128 characters: trim it" % (var, value)
         )
-    if value in STANDARD_RULES:
+    if name_key(value) in {name_key(n) for n in STANDARD_RULES}:
         # It would overwrite (or on absent, delete) the AWS sign-in rule of that name.
         raise AdfsRuleError(
             "%s %r is the name of a standard AWS rule: pick another name, e.g. SSMSessionRunAs"

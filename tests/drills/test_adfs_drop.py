@@ -52,7 +52,14 @@ def test_connection_drop_between_read_and_write(tmp_path, applied):
     # The rule set is either the old one, byte for byte, or the complete new one; never a mix.
     names = R.parse(store.rules).names()
     if applied:
-        assert names == ["NameId", "RoleSessionName", "Get AD Groups", "Roles", "SSMSessionRunAs"]
+        assert names == [
+            "NameId",
+            "RoleSessionName",
+            "Get AD Groups",
+            "Roles",
+            "SSMSessionRunAs",
+            "SSMSessionRunAs-Transitive",
+        ]
     else:
         assert store.rules == fixtures.STANDARD
     # The old set was saved on the controller before the write was attempted.
@@ -66,5 +73,6 @@ def test_connection_drop_between_read_and_write(tmp_path, applied):
     assert (store.reads, store.writes) == (1, 0 if applied else 1)
     ruleset = R.parse(store.rules)
     assert ruleset.names().count("SSMSessionRunAs") == 1
+    assert ruleset.names().count("SSMSessionRunAs-Transitive") == 1
     assert [r.body for r in ruleset.rules[:4]] == [r.body for r in R.parse(fixtures.STANDARD).rules]
     assert not fixtures.run(store, tmp_path)["changed"]

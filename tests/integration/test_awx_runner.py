@@ -195,10 +195,12 @@ def test_site_through_ansible_runner_with_env_credentials_only(tmp_path, moto_en
         inputs = json.loads(doc["Content"])["inputs"]
         assert inputs["runAsEnabled"] is True and inputs["runAsDefaultUser"] == "ssm-user"
         assert inputs["cloudWatchLogGroupName"] == "/ssm/sessions/dev"
-        # ADFS: the change script for the ADFS team, with the run-as rule.
+        # ADFS: the change script for the ADFS team, with the run-as rules.
         scripts = list(export_dir.glob("*.ps1"))
         assert len(scripts) == 1, list(export_dir.iterdir()) if export_dir.exists() else []
-        assert "PrincipalTag:SSMSessionRunAs" in scripts[0].read_text()
+        script = scripts[0].read_text()
+        assert "PrincipalTag:SSMSessionRunAs" in script
+        assert "SAML/Attributes/TransitiveTagKeys" in script
         # Only the controller-side plays ran: nothing targeted the (empty) fleet.
         hosts = {
             e["event_data"].get("host") for e in result.events if e.get("event") == "runner_on_ok"

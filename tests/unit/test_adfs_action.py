@@ -93,7 +93,10 @@ def test_change_costs_one_read_and_one_write_and_saves_the_old_set_first(tmp_pat
     result = run(store, tmp_path)
     assert (store.reads, store.writes) == (1, 1)
     assert result["changed"]
-    assert result["actions"] == [{"name": "SSMSessionRunAs", "action": "added"}]
+    assert result["actions"] == [
+        {"name": "SSMSessionRunAs", "action": "added"},
+        {"name": "SSMSessionRunAs-Transitive", "action": "added"},
+    ]
     ruleset = R.parse(store.rules)
     assert ruleset.names() == [
         "NameId",
@@ -101,6 +104,7 @@ def test_change_costs_one_read_and_one_write_and_saves_the_old_set_first(tmp_pat
         "Get AD Groups",
         "Roles",
         "SSMSessionRunAs",
+        "SSMSessionRunAs-Transitive",
     ]
     assert [r.body for r in ruleset.rules[:4]] == [r.body for r in R.parse(STANDARD).rules]
     [saved] = backups(tmp_path)
@@ -206,8 +210,39 @@ def test_standard_rules_managed_by_name(tmp_path):
         "Get AD Groups": "unchanged",
         "Roles": "updated",
         "SSMSessionRunAs": "added",
+        "SSMSessionRunAs-Transitive": "added",
     }
     assert (store.reads, store.writes) == (1, 1)
+
+
+def test_bom_and_a_renamed_run_as_rule_cost_one_write_and_no_duplicate(tmp_path):
+    runas = R.runas_rule("SSMSessionRunAs", "SSMSessionRunAs", "sAMAccountName").body()
+    renamed = runas.replace('"SSMSessionRunAs"', '"ssmsessionrunas"', 1)
+    # The transitive rule sits above the run-as rule, where AD FS would run it too early.
+    transitive = R.transitive_rule("SSMSessionRunAs", "SSMSessionRunAs").body()
+    before = "\ufeff" + transitive + "\r\n\r\n" + renamed + "\r\n\r\n" + STANDARD
+    store = FakeAdfs(rules=before)
+    result = run(store, tmp_path)
+    assert (store.reads, store.writes) == (1, 1)
+    assert result["actions"] == [
+        {"name": "SSMSessionRunAs", "action": "updated"},
+        {"name": "SSMSessionRunAs-Transitive", "action": "updated"},
+    ]
+    assert store.rules.startswith("\ufeff@RuleTemplate")
+    assert R.parse(store.rules).names() == [
+        "SSMSessionRunAs",
+        "SSMSessionRunAs-Transitive",
+        "NameId",
+        "RoleSessionName",
+        "Get AD Groups",
+        "Roles",
+    ]
+    assert "TransitiveTagKeys" in result["diff"]["after"]
+    [saved] = backups(tmp_path)
+    assert saved.read_bytes().decode() == before
+    store.reads = store.writes = 0
+    assert not run(store, tmp_path)["changed"]
+    assert (store.reads, store.writes) == (1, 0)
 
 
 # ---------------------------------------------------------------------------- trust
@@ -228,7 +263,7 @@ def test_missing_trust_created_when_asked(tmp_path):
     result = run(store, tmp_path, create_trust=True)
     assert result["trust_created"] and result["changed"]
     assert (store.reads, store.trusts_created, store.writes) == (1, 1, 1)
-    assert R.parse(store.rules).names() == ["SSMSessionRunAs"]
+    assert R.parse(store.rules).names() == ["SSMSessionRunAs", "SSMSessionRunAs-Transitive"]
 
 
 def test_missing_trust_in_check_mode_creates_nothing(tmp_path):
@@ -289,10 +324,9 @@ def test_export_writes_script_and_rule_text_idempotently(tmp_path):
     ]
     assert [d["after"] for d in first["diff"]] == [d["after"] for d in predicted["diff"]]
     rules = (tmp_path / "out" / names[1]).read_bytes().decode()
-    assert (
-        rules
-        == R.runas_rule("SSMSessionRunAs", "SSMSessionRunAs", "userPrincipalName").body() + "\r\n"
-    )
+    runas = R.runas_rule("SSMSessionRunAs", "SSMSessionRunAs", "userPrincipalName").body()
+    transitive = R.transitive_rule("SSMSessionRunAs", "SSMSessionRunAs").body()
+    assert rules == runas + "\r\n\r\n" + transitive + "\r\n"
     assert not export(tmp_path)["changed"]
     assert not export(tmp_path, check_mode=True)["changed"]
     changed = export(tmp_path, ldap_attribute="mail")
@@ -307,7 +341,12 @@ def test_export_script_carries_data_as_json_only(tmp_path):
     spec_json, code = rest.split("\r\n'@ | ConvertFrom-Json", 1)
     spec = json.loads(spec_json)
     assert spec["relying_party"] == RP
-    assert [r["name"] for r in spec["rules"]] == ["Roles", "SSMSessionRunAs"]
+    assert [r["name"] for r in spec["rules"]] == [
+        "Roles",
+        "SSMSessionRunAs",
+        "SSMSessionRunAs-Transitive",
+    ]
+    assert [r["after"] for r in spec["rules"]] == [None, None, "SSMSessionRunAs"]
     assert spec["trust"] == {"metadata_url": action.AWS_METADATA_URL}
     assert spec["patterns"]["chunk"] == R.CHUNK_PATTERN
     assert "Amazon Web Services" not in head + code
@@ -317,7 +356,8 @@ def test_export_script_carries_data_as_json_only(tmp_path):
 def test_export_absent_script_removes_by_name(tmp_path):
     export(tmp_path, state="absent")
     script = (tmp_path / "out" / "adfs-claims-amazon-web-services.ps1").read_text()
-    assert '"absent": [\n    "SSMSessionRunAs"\n  ]' in script.replace("\r\n", "\n")
+    absent = '"absent": [\n    "SSMSessionRunAs",\n    "SSMSessionRunAs-Transitive"\n  ]'
+    assert absent in script.replace("\r\n", "\n")
 
 
 def test_export_requires_export_dir(tmp_path):

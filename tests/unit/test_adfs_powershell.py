@@ -43,14 +43,23 @@ def expandable_strings_with_variables(source):
 
 
 def scripts():
-    runas = R.runas_rule("SSMSessionRunAs", "SSMSessionRunAs", "userPrincipalName")
+    runas = [
+        R.runas_rule("SSMSessionRunAs", "SSMSessionRunAs", "userPrincipalName"),
+        R.transitive_rule("SSMSessionRunAs", "SSMSessionRunAs"),
+    ]
+    odd = [
+        R.runas_rule("Run-as $(x); => // ÄÖ @{}", "a.b:c/d=e+f-g@h_i", "mail"),
+        R.transitive_rule("Run-as $(x); => // ÄÖ @{}", "a.b:c/d=e+f-g@h_i"),
+    ]
     standard = R.standard_rules(list(R.STANDARD_RULES))
     yield "module adfs_rule_set.ps1", (REPO / "plugins/modules/adfs_rule_set.ps1").read_text()
     for label, desired, absent, trust in [
-        ("export present", [runas], [], None),
-        ("export all rules + trust", [*standard, runas], [], {"metadata_url": "https://x/m.xml"}),
-        ("export absent", [], ["SSMSessionRunAs"], None),
-        ("export odd relying party", [runas], [], None),
+        ("export present", runas, [], None),
+        ("export all rules + trust", [*standard, *runas], [], {"metadata_url": "https://x/m.xml"}),
+        ("export absent", [], [d.name for d in runas], None),
+        ("export odd relying party", runas, [], None),
+        ("export odd rule names", odd, [], None),
+        ("export odd rule names absent", [], [d.name for d in odd], None),
     ]:
         rp = "AWS 'prod' @'\n'@ $(x)" if "odd" in label else "Amazon Web Services"
         yield label, X.render_script(rp, desired, absent, trust=trust)
