@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sudoers rules for AD groups: validate structured input, resolve commands, render text.
+"""Sudoers rules for AD groups and local accounts: validate structured input, resolve
+commands, render text.
 
 Pure functions, no Ansible imports beyond module_utils: the module ``sudoers_file`` runs them
 on the host, the filter ``sudoers_errors`` runs the validation on the controller. Grammar
@@ -20,6 +21,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_render
     render_command,
     render_group,
     render_runas,
+    render_who,
 )
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_resolve import (
     SEARCH_PATH,
@@ -41,6 +43,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values
     check_file_path,
     check_group,
     check_header,
+    check_user,
     labels_for,
     parse_command,
     parse_runas,
@@ -60,6 +63,7 @@ __all__ = [
     "check_file_path",
     "check_group",
     "check_header",
+    "check_user",
     "escape_arg",
     "find_program",
     "is_executable",
@@ -72,6 +76,7 @@ __all__ = [
     "render_command",
     "render_group",
     "render_runas",
+    "render_who",
     "resolve",
     "validate",
 ]

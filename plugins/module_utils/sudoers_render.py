@@ -25,6 +25,13 @@ def render_group(group, domain, fully_qualified):
     return token
 
 
+def render_who(rule, domain, fully_qualified):
+    """A local account as its bare name (validated: no sudoers syntax), else the AD group."""
+    if rule.get("user") is not None:
+        return rule["user"]
+    return render_group(rule["group"], domain, fully_qualified)
+
+
 def escape_arg(arg):
     out = []
     for index, char in enumerate(arg):
@@ -81,7 +88,7 @@ def render(spec, header=DEFAULT_HEADER):
         lines.append(
             "%s ALL=%s %s%s"
             % (
-                render_group(rule["group"], spec["domain"], spec["fully_qualified"]),
+                render_who(rule, spec["domain"], spec["fully_qualified"]),
                 render_runas(rule["runas"]),
                 tag,
                 ", ".join(commands),

@@ -93,8 +93,12 @@ def resolve(spec, search_path=SEARCH_PATH):
             rules.append(dict(rule, commands=commands))
         else:
             notes.append(
-                "%s (group %s): no command of this rule exists on this host; the rule is left out"
-                % (rule["label"], quote(rule["group"]))
+                "%s (%s %s): no command of this rule exists on this host; the rule is left out"
+                % (
+                    rule["label"],
+                    "user" if rule.get("user") is not None else "group",
+                    quote(rule["user"] if rule.get("user") is not None else rule["group"]),
+                )
             )
     return dict(spec, aliases=aliases, rules=rules), resolved, missing, notes
 

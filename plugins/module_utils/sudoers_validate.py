@@ -17,6 +17,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values
     check_file_path,
     check_group,
     check_header,
+    check_user,
     parse_command,
     parse_runas,
     quote,
@@ -106,10 +107,20 @@ def _validate_rule(label, rule, labels, alias_names, errors):
         errors.append(
             "%s has unknown key %s: use only %s" % (label, quote(unknown[0]), ", ".join(RULE_KEYS))
         )
-    group = rule.get("group")
-    error = check_group(label + ".group", group, labels)
-    if error:
-        errors.append(error)
+    group, user = rule.get("group"), rule.get("user")
+    if group is not None and user is not None:
+        errors.append(
+            "%s has both group %s and user %s: a rule is for one AD group or one local account"
+            % (label, quote(group), quote(user))
+        )
+    elif user is not None:
+        error = check_user(label + ".user", user)
+        if error:
+            errors.append(error)
+    else:
+        error = check_group(label + ".group", group, labels)
+        if error:
+            errors.append(error)
     runas = rule.get("runas")
     runas, error = parse_runas(label + ".runas", "ALL" if runas is None else runas)
     if error:
@@ -128,6 +139,7 @@ def _validate_rule(label, rule, labels, alias_names, errors):
     return {
         "label": label,
         "group": group,
+        "user": user,
         "runas": runas,
         "nopasswd": nopasswd is not None and as_bool(nopasswd) is True,
         "commands": commands,
@@ -154,7 +166,7 @@ def validate(rules, **settings):
             normalized.append(_validate_rule(label, rule, labels, alias_names, errors))
         else:
             errors.append(
-                "%s %s must be a mapping with group, runas, nopasswd, commands"
+                "%s %s must be a mapping with group (or user), runas, nopasswd, commands"
                 % (label, quote(rule))
             )
     if errors:

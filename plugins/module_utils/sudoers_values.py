@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sudoers input, one value at a time: AD group, domain, run-as, command, file path, header.
+"""Sudoers input, one value at a time: AD group, local user, domain, run-as, command, file
+path, header.
 
 Each check returns the first problem as a full sentence naming the variable and the value, so
 that nothing that could change the meaning of a sudoers line gets through."""
@@ -21,6 +22,9 @@ PROGRAM_NAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9._+-]*\Z")
 PATH_COMPONENT_RE = re.compile(r"\A[A-Za-z0-9._+@-]+\Z")
 RUNAS_NAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.@-]*\$?\Z")
 DOMAIN_LABEL_RE = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+# A local account name as useradd accepts it by default (shadow-utils NAME_REGEX), at most 32.
+LOCAL_USER_RE = re.compile(r"\A[a-z_][a-z0-9_-]*\$?\Z")
+MAX_LOCAL_USER_LENGTH = 32
 
 # sudoers(5): ALL, option names and command tags cannot (or should not) be alias names.
 RESERVED_WORDS = frozenset(
@@ -86,7 +90,7 @@ OPTION_NAMES = (
 )
 MODULE_LABELS = dict((key, key) for key in OPTION_NAMES)
 
-RULE_KEYS = ("group", "runas", "nopasswd", "commands")
+RULE_KEYS = ("group", "user", "runas", "nopasswd", "commands")
 
 
 def as_bool(value):
@@ -179,6 +183,30 @@ def _group_problems(group, labels):
 def check_group(label, group, labels):
     """Return the error for one AD group name, or None."""
     return _first(label, group, _group_problems(group, labels))
+
+
+def _user_problems(user):
+    if not isinstance(user, str):
+        yield "is not a string: give a local account name, e.g. ansible-automation"
+        return
+    if not user:
+        yield "is empty: give a local account name, e.g. ansible-automation"
+        return
+    yield from _control_problems(user)
+    if user.upper() == "ALL":
+        yield "is the sudoers reserved word ALL: name one account"
+    if len(user) > MAX_LOCAL_USER_LENGTH:
+        yield "is longer than %d characters, which useradd refuses" % MAX_LOCAL_USER_LENGTH
+    if not LOCAL_USER_RE.match(user):
+        yield (
+            "is not a local account name: lower-case letters, digits, '_' and '-', starting "
+            "with a letter or '_' (no '@': AD users get their rights through their groups)"
+        )
+
+
+def check_user(label, user):
+    """Return the error for one local account name, or None."""
+    return _first(label, user, _user_problems(user))
 
 
 def _domain_problems(domain):

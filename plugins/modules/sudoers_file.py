@@ -9,11 +9,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: sudoers_file
-short_description: One sudoers drop-in file with sudo rules for AD groups
+short_description: One sudoers drop-in file with sudo rules for AD groups or local accounts
 version_added: 0.1.0
 description:
-  - Renders command aliases and rules per AD group into one file in C(/etc/sudoers.d),
-    resolving command names to the absolute path that exists on the host.
+  - Renders command aliases and rules per AD group (or per local account) into one file in
+    C(/etc/sudoers.d), resolving command names to the absolute path that exists on the host.
   - Every input is checked before anything is written; values that could inject sudoers
     syntax are rejected with a message naming the option and the value.
   - The candidate is checked with C(visudo -cf) in a temporary file in the same directory and
@@ -68,8 +68,15 @@ options:
       group:
         description:
           - AD group name without domain and without C(%). Spaces are allowed.
+          - A rule names either O(rules[].group) or O(rules[].user).
         type: str
-        required: true
+      user:
+        description:
+          - A local account name (lower-case letters, digits, C(_) and C(-)), written bare,
+            for example the account automation starts its sessions as.
+          - A rule names either O(rules[].group) or O(rules[].user).
+        type: str
+        version_added: 0.2.0
       runas:
         description:
           - V(ALL), a user, or C(user:group) (V(ALL:ALL), V(root:root)).
@@ -336,8 +343,11 @@ def main():
                 "type": "list",
                 "elements": "dict",
                 "default": [],
+                "mutually_exclusive": [["group", "user"]],
+                "required_one_of": [["group", "user"]],
                 "options": {
-                    "group": {"type": "str", "required": True},
+                    "group": {"type": "str"},
+                    "user": {"type": "str"},
                     "runas": {"type": "str", "default": "ALL"},
                     "nopasswd": {"type": "bool", "default": False},
                     "commands": {"type": "list", "elements": "str", "required": True},

@@ -108,12 +108,42 @@ def missing_sudo_rules(entries, rules, aliases):
     return missing
 
 
+def extra_sudo_entries(entries, rules, aliases):
+    """The sudo -l entries (one command each) that no declared rule accounts for: what an
+    account may do beyond what it was given."""
+    extra = []
+    for entry in entries:
+        for listed in entry["commands"]:
+            covered = False
+            for rule in rules:
+                runas = runas_key(rule.get("runas") or "root")
+                nopasswd = bool(rule.get("nopasswd"))
+                if entry["runas"] != runas or ("NOPASSWD" in entry["tags"]) != nopasswd:
+                    continue
+                declared = rule.get("commands") or []
+                if listed in declared or any(
+                    _command_matches(listed, m) for m in expand_commands(declared, aliases)
+                ):
+                    covered = True
+                    break
+            if not covered:
+                extra.append(describe_entry(entry, listed))
+    return extra
+
+
+def describe_entry(entry, command):
+    user, group = entry["runas"]
+    runas = user if group is None else "%s : %s" % (user, group)
+    tags = "".join("%s: " % tag for tag in sorted(entry["tags"]))
+    return "(%s) %s%s" % (runas, tags, command)
+
+
 def describe_rule(rule, aliases):
-    """A declared rule the way sudo -l prints it, with the group it comes from."""
+    """A declared rule the way sudo -l prints it, with the group (or account) it is for."""
     runas = rule.get("runas") or "root"
     return "(%s) %s%s for %s" % (
         runas.replace(":", " : "),
         "NOPASSWD: " if rule.get("nopasswd") else "",
         ", ".join(expand_commands(rule.get("commands"), aliases)),
-        rule["group"],
+        rule["group"] if rule.get("group") is not None else "user %s" % rule["user"],
     )

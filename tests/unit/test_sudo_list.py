@@ -77,3 +77,57 @@ def test_a_rule_is_described_as_sudo_prints_it():
     rule = dict(NW, runas="ALL:ALL")
     got = sudo_list.describe_rule(rule, {"NW_CMDS": ["ip", "ss"]})
     assert got == "(ALL : ALL) NOPASSWD: ip, ss for NetworkAdmins"
+
+
+EXTRA_CASES = [
+    (
+        "exactly-as-declared",
+        "User a may run the following commands on h:\n    (ALL) NOPASSWD: ALL\n",
+        [{"user": "a", "runas": "ALL", "nopasswd": True, "commands": ["ALL"]}],
+        [],
+    ),
+    (
+        "password-rule-where-nopasswd-was-given",
+        "User a may run the following commands on h:\n    (ALL) ALL\n",
+        [{"user": "a", "runas": "ALL", "nopasswd": True, "commands": ["ALL"]}],
+        ["(ALL) ALL"],
+    ),
+    (
+        "agent-rule-on-top-of-the-declared-one",
+        "User a may run the following commands on h:\n    (root) /usr/bin/id\n"
+        "    (ALL) NOPASSWD: ALL\n",
+        [{"user": "a", "runas": "root", "commands": ["/usr/bin/id"]}],
+        ["(ALL) NOPASSWD: ALL"],
+    ),
+    (
+        "alias-resolved-to-paths",
+        "User a may run the following commands on h:\n    (ALL) NOPASSWD: /usr/bin/ip, /bin/ss\n",
+        [{"user": "a", "runas": "ALL", "nopasswd": True, "commands": ["NW"]}],
+        [],
+    ),
+    (
+        "all-where-one-command-was-given",
+        "User a may run the following commands on h:\n    (root) ALL\n",
+        [{"user": "a", "runas": "root", "commands": ["/usr/bin/id"]}],
+        ["(root) ALL"],
+    ),
+    ("nothing-given-nothing-allowed", "User a is not allowed to run sudo on h.\n", [], []),
+    (
+        "nothing-given-something-allowed",
+        "User a may run the following commands on h:\n    (ALL : ALL) ALL\n",
+        [],
+        ["(ALL : ALL) ALL"],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", EXTRA_CASES, ids=[c[0] for c in EXTRA_CASES])
+def test_extra_sudo_entries(case):
+    _id, text, rules, extra = case
+    got = sudo_list.extra_sudo_entries(sudo_list.parse_sudo_list(text), rules, {"NW": ["ip", "ss"]})
+    assert got == extra
+
+
+def test_a_user_rule_is_described_with_its_account():
+    rule = {"user": "ansible-automation", "runas": "ALL", "nopasswd": True, "commands": ["ALL"]}
+    assert sudo_list.describe_rule(rule, {}) == "(ALL) NOPASSWD: ALL for user ansible-automation"

@@ -128,6 +128,23 @@ RENDER_CASES = [
         ],
         id="aliases-sorted-rules-in-order",
     ),
+    pytest.param(
+        [{"user": "ansible-automation", "nopasswd": True, "commands": ["ALL"]}],
+        {},
+        True,
+        ["ansible-automation ALL=(ALL) NOPASSWD: ALL"],
+        id="local-user-bare-even-when-fq",
+    ),
+    pytest.param(
+        [
+            {"group": "ops", "commands": ["/usr/bin/id"]},
+            {"user": "_svc", "runas": "root", "commands": ["/usr/bin/systemctl restart nginx"]},
+        ],
+        {},
+        False,
+        ["%ops ALL=(ALL) /usr/bin/id", "_svc ALL=(root) /usr/bin/systemctl restart nginx"],
+        id="group-and-user-rules",
+    ),
 ]
 
 

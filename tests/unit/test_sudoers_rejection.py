@@ -222,7 +222,8 @@ HOSTILE = [
     ),
     (
         {"rules": [{"group": "g", "comands": ["ALL"], "commands": ["ALL"]}]},
-        'ad_sudoers_rules[0] has unknown key "comands": use only group, runas, nopasswd, commands',
+        'ad_sudoers_rules[0] has unknown key "comands": use only group, user, runas, '
+        "nopasswd, commands",
     ),
     (
         {"rules": "g ALL=(ALL) ALL"},
@@ -257,6 +258,41 @@ HOSTILE = [
         {"aliases": {"A": ["B"], "B": ["ip"]}},
         'ad_sudoers_command_aliases.A[0] "B" refers to an alias inside an alias: list the '
         "commands instead",
+    ),
+    (
+        {"rules": [{"user": "bob@example.test", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "bob@example.test" is not a local account name: lower-case '
+        "letters, digits, '_' and '-', starting with a letter or '_' (no '@': AD users get "
+        "their rights through their groups)",
+    ),
+    (
+        {"rules": [{"user": "auto,ALL", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "auto,ALL" is not a local account name: lower-case letters, '
+        "digits, '_' and '-', starting with a letter or '_' (no '@': AD users get their rights "
+        "through their groups)",
+    ),
+    (
+        {"rules": [{"user": "auto\nALL ALL=(ALL) ALL", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "auto\\nALL ALL=(ALL) ALL" contains a newline: sudoers rules '
+        "are one line each",
+    ),
+    (
+        {"rules": [{"user": "all", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "all" is the sudoers reserved word ALL: name one account',
+    ),
+    (
+        {"rules": [{"user": "a" * 33, "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "%s" is longer than 32 characters, which useradd refuses'
+        % ("a" * 33),
+    ),
+    (
+        {"rules": [{"user": "", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0].user "" is empty: give a local account name, e.g. ansible-automation',
+    ),
+    (
+        {"rules": [{"user": "auto", "group": "ops", "commands": ["ALL"]}]},
+        'ad_sudoers_rules[0] has both group "ops" and user "auto": a rule is for one AD group or '
+        "one local account",
     ),
     (
         {"domain": "example.test, ALL"},

@@ -79,6 +79,15 @@ RULE_SETS = [
         },
         id="aliases-and-upn-runas",
     ),
+    pytest.param(
+        {
+            "rules": [
+                {"user": "ansible-automation", "nopasswd": True, "commands": ["ALL"]},
+                {"user": "_svc$", "runas": "root", "commands": ["/usr/bin/id"]},
+            ]
+        },
+        id="local-users",
+    ),
 ]
 
 
@@ -254,3 +263,30 @@ def test_module_puts_the_old_file_back_when_the_whole_policy_breaks(
     else:
         assert not os.path.exists(path)
     assert not [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".")]
+
+
+@needs_visudo
+@needs_root
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            {"user": "ansible-automation", "nopasswd": True, "commands": ["ALL"]},
+            "ansible-automation ALL=(ALL) NOPASSWD: ALL",
+        ),
+        ({"commands": ["ALL"]}, "one of the following is required: group, user"),
+        (
+            {"group": "ops", "user": "auto", "commands": ["ALL"]},
+            "parameters are mutually exclusive: group|user",
+        ),
+    ],
+    ids=["user-rule", "neither", "both"],
+)
+def test_module_takes_a_group_or_a_user_per_rule(tmp_path, capsys, rule, expected):
+    args = {"path": str(tmp_path / "automation"), "fully_qualified": False, "rules": [rule]}
+    result = run_module(args, capsys)
+    if result.get("failed"):
+        assert expected in result["msg"]
+        assert not os.path.exists(args["path"])
+    else:
+        assert expected in result["content"].splitlines()
