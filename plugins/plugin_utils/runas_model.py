@@ -18,7 +18,11 @@ import json
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils import adfs_rules, iam_documents
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+    adfs_rules,
+    iam_documents,
+    runas_accounts,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     SCHEMA,
     schema_default,
@@ -259,6 +263,38 @@ def _sides(model, errors):
             errors.extend(e.replace("\0[0]", where + ".sudo") for e in found)
 
 
+ACCOUNT_LABELS = {
+    "user": ROOT + ".automation.user",
+    "sudo": ROOT + ".automation.sudo",
+    "shell": ROOT + ".automation.shell",
+    "default_user": ROOT + ".aws.session_preferences.run_as_default_user",
+    "untagged": ROOT + ".untagged_sessions",
+}
+
+
+def _account_checks(model, errors):
+    """The automation account and the user untagged sessions get (runas_accounts)."""
+    automation = model["automation"]
+    errors.extend(
+        runas_accounts.account_errors(
+            automation,
+            model["aws"]["session_preferences"]["run_as_default_user"],
+            model["untagged_sessions"],
+            labels=ACCOUNT_LABELS,
+            ad_suffixes=(model["upn_suffix"], model["domain"]),
+        )
+    )
+    if automation:
+        errors.extend(
+            runas_accounts.principal_errors(
+                automation["iam_principals"],
+                label=ROOT + ".automation.iam_principals",
+                partition=model["aws"]["partition"],
+                account_id=model["aws"]["account_id"],
+            )
+        )
+
+
 def _cross_checks(model, errors):
     seen = {}
     for index, group in enumerate(model["groups"]):
@@ -304,6 +340,7 @@ def check(model):
     out["tag_suffix"] = out["upn_suffix"] if out["ldap_attribute"] == "userPrincipalName" else ""
     out["adfs"]["rule_name"] = out["adfs"]["rule_name"] or out["tag_key"]
     _cross_checks(out, errors)
+    _account_checks(out, errors)
     if not errors:
         _sides(out, errors)
     if errors:
@@ -324,6 +361,7 @@ def group_names(model):
 
 
 _DERIVED = {
+    "automation_sudo_rules": ROOT + ".automation.sudo",
     "domain": ROOT + ".realm",
     "tag_suffix": ROOT + ".upn_suffix",
     "sudo_rules": ROOT + ".groups[].sudo",
@@ -342,9 +380,17 @@ def views(model, derived=True):
                 walk(prefix + key + ".", item)
 
     walk("", model)
+    # Values a role needs from deeper down, by their full path (so the schema's default
+    # applies without a model); none when the model leaves them out.
+    automation = model.get("automation") or {}
+    for key in SCHEMA["automation"]["options"]:
+        flat["automation." + key] = automation.get(key)
+    preferences = (model.get("aws") or {}).get("session_preferences") or {}
+    flat["aws.session_preferences.run_as_default_user"] = preferences.get("run_as_default_user")
     if derived:
         flat["sudo_rules"] = sudo_rules(model)
         flat["group_names"] = group_names(model)
+        flat["automation_sudo_rules"] = runas_accounts.automation_rules(model["automation"])
     return flat
 
 

@@ -20,6 +20,10 @@ DEFAULT_TAG_KEY = "SSMSessionRunAs"
 LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
 STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 SIGN_IN_AUDIENCE = "https://signin.aws.amazon.com/saml"
+# runAsDefaultUser unless the model names one: resolves nowhere, so untagged sessions fail.
+UNTAGGED_SESSION_USER = "ssm-runas-untagged-denied"
+# What a session without a run-as tag gets: refused, or the named default user on purpose.
+UNTAGGED_SESSIONS = ("refused", "run_as_default_user")
 
 _SUDO = {
     "runas": {
@@ -40,6 +44,24 @@ _SUDO = {
         "description": "Commands (a program name, an absolute path with arguments, V(ALL)) or "
         "names from O(command_aliases).",
     },
+}
+
+# The automation account's rules live in their own file: no aliases (defined once, elsewhere).
+_AUTOMATION_SUDO = {
+    "runas": dict(
+        _SUDO["runas"],
+        description="Whom the account may run commands as: V(ALL), V(ALL:ALL), V(root) or "
+        "C(user:group).",
+    ),
+    "nopasswd": dict(
+        _SUDO["nopasswd"],
+        description="Whether it runs these commands without a password. It has none, so "
+        "without this sudo always refuses it (Ansible's become needs V(true)).",
+    ),
+    "commands": dict(
+        _SUDO["commands"],
+        description="Commands: a program name, an absolute path with arguments, or V(ALL).",
+    ),
 }
 
 _ROLE = {
@@ -72,7 +94,11 @@ _PREFERENCES = {
     "run_as_enabled": {"type": "bool", "description": "Session Manager's run-as switch."},
     "run_as_default_user": {
         "type": "str",
-        "description": "User for sessions that carry no run-as tag.",
+        "default": UNTAGGED_SESSION_USER,
+        "description": "User for sessions that carry no run-as tag. The default is a name that "
+        "must not exist on any instance: the agent then refuses an untagged session instead of "
+        "choosing an account (C(ssm-user), the agent's own, has passwordless sudo). Set a real "
+        "user here only on purpose; it gets a shell for every untagged session.",
     },
     "idle_session_timeout": {"type": "int", "description": "Minutes (1-60)."},
     "max_session_duration": {"type": "int", "description": "Minutes (1-1440)."},
@@ -200,7 +226,50 @@ SCHEMA = {
                 "default": {},
                 "options": _PREFERENCES,
                 "description": "Session Manager preferences (the C(%s) document); "
-                "options left out keep their stored values." % RUN_SHELL_DOCUMENT,
+                "options left out keep their stored values, except C(run_as_default_user), "
+                "which has a default." % RUN_SHELL_DOCUMENT,
+            },
+        },
+    },
+    "untagged_sessions": {
+        "type": "str",
+        "default": UNTAGGED_SESSIONS[0],
+        "choices": list(UNTAGGED_SESSIONS),
+        "description": "What a Session Manager session without a run-as tag gets. V(refused): "
+        "C(aws.session_preferences.run_as_default_user) must resolve on no instance, so the "
+        "agent refuses the session; the Linux side stops before run-as is switched on where it "
+        "resolves, and the report checks every instance. V(run_as_default_user): that name is "
+        "a real account on purpose; the report shows what it may do (C(sudo -l)).",
+    },
+    "automation": {
+        "type": "dict",
+        "description": "The local account automation (Ansible over the C(aws_ssm) connection) "
+        "starts its sessions as once run-as is on: its IAM principals carry the run-as tag "
+        "with this account's name, and every instance has the account with exactly these "
+        "rights before run-as is switched on. None when omitted.",
+        "options": {
+            "user": {
+                "type": "str",
+                "required": True,
+                "description": "Local account name (lower-case letters, digits, C(_), C(-)); "
+                "a system user with a home at C(/home/<user>) and no password.",
+            },
+            "sudo": {
+                "type": "dict",
+                "options": _AUTOMATION_SUDO,
+                "description": "Its sudo rights, exactly; none when omitted.",
+            },
+            "shell": {
+                "type": "str",
+                "default": "/bin/bash",
+                "description": "Its login shell.",
+            },
+            "iam_principals": {
+                "type": "list",
+                "elements": "str",
+                "default": [],
+                "description": "ARNs of the IAM roles and users automation signs in as, in "
+                "O(aws.account_id); each carries the tag C(<tag_key>=<user>).",
             },
         },
     },
