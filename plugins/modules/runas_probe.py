@@ -14,10 +14,13 @@ version_added: 0.1.0
 author:
   - federated.ssm_runas maintainers (@federated)
 description:
-  - For each name, as the amazon-ssm-agent would receive it in the C(SSMSessionRunAs) tag,
-    runs C(id <name>), reads the status of C(/home/<name>) (the agent sets
-    C(HOME=/home/<name as given>)), the status of the home of the canonical user name, and
-    the output of C(sudo -l -U <name>).
+  - For each name, as the amazon-ssm-agent would receive it in the C(SSMSessionRunAs) tag
+    or as the preferences' C(runAsDefaultUser), runs C(id <name>), reads the status of
+    C(/home/<name>) (the agent sets C(HOME=/home/<name as given>)), the status of the home
+    of the canonical user name, and the output of C(sudo -l -U <name>).
+  - Also reads the agent's own account (O(agent_user)), which the agent creates with
+    passwordless sudo whenever a session starts while run-as is off - whether it exists, what
+    C(sudo -l) shows for it and the rules of O(agent_sudoers).
   - Read-only; it never creates or changes anything, so check mode returns the same facts.
   - C(sudo -l -U) needs root, so run it with O(ignore:become=true).
   - Names are passed as single arguments, never through a shell.
@@ -39,6 +42,16 @@ options:
     description: Also run C(sudo -l -U <name>); needs root.
     type: bool
     default: true
+  agent_user:
+    description: The account the SSM agent creates for sessions while run-as is off.
+    type: str
+    default: ssm-user
+    version_added: 0.2.0
+  agent_sudoers:
+    description: The sudoers file the agent writes for O(agent_user).
+    type: path
+    default: /etc/sudoers.d/ssm-agent-users
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - federated.ssm_runas.attributes.info
@@ -120,6 +133,38 @@ names:
     sudo:
       description: Return code and output of C(sudo -l -U <name>).
       type: dict
+agent_user:
+  description: The agent's own account (O(agent_user)) on this instance.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    name: ssm-user
+    id: {ok: true, rc: 0, uid: 1001, gid: 1001, user: ssm-user, groups: [ssm-user]}
+    sudo:
+      rc: 0
+      stdout: "User ssm-user may run the following commands on i1:\n    (ALL) NOPASSWD: ALL\n"
+      stderr: ""
+    sudoers_file:
+      path: /etc/sudoers.d/ssm-agent-users
+      exists: true
+      rules: ["ssm-user ALL=(ALL) NOPASSWD:ALL"]
+  contains:
+    name:
+      description: The account name probed.
+      type: str
+    id:
+      description: Parsed C(id <agent_user>); C(ok) is false when it does not exist.
+      type: dict
+    sudo:
+      description: C(sudo -l -U <agent_user>), when it exists and O(sudo=true).
+      type: dict
+      returned: when the account exists
+    sudoers_file:
+      description:
+        - O(agent_sudoers) - whether it exists and its lines that are not comments, or
+          C(error) when it could not be read.
+      type: dict
 """
 
 import os  # noqa: E402 - ansible-test wants the docs before imports
@@ -128,6 +173,11 @@ import re  # noqa: E402
 import stat  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_agent import (  # noqa: E402
+    AGENT_SUDOERS,
+    AGENT_USER,
+    HOME_ROOT,
+)
 
 _ID_PAIR = re.compile(r"(\d+)\(([^)]*)\)")
 
@@ -207,12 +257,40 @@ def probe(module, name, home_root, id_bin, sudo_bin):
     return result
 
 
+def read_rules(path):
+    """The lines of a sudoers file that are not comments or blank (sudo's '#include' is kept)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return {"path": path, "exists": False}
+    except OSError as exc:
+        return {"path": path, "exists": True, "error": str(exc)}
+    rules = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and (not line.lstrip().startswith("#") or line.lstrip()[1:8] == "include")
+    ]
+    return {"path": path, "exists": True, "rules": rules}
+
+
+def probe_agent_user(module, id_bin, sudo_bin):
+    name = module.params["agent_user"]
+    result = {"name": name, "id": probe_id(module, id_bin, name)}
+    if module.params["sudo"] and result["id"]["ok"]:
+        result["sudo"] = probe_sudo(module, sudo_bin, name)
+    result["sudoers_file"] = read_rules(module.params["agent_sudoers"])
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             names=dict(type="list", elements="str", required=True),
-            home_root=dict(type="path", default="/home"),
+            home_root=dict(type="path", default=HOME_ROOT),
             sudo=dict(type="bool", default=True),
+            agent_user=dict(type="str", default=AGENT_USER),
+            agent_sudoers=dict(type="path", default=AGENT_SUDOERS),
         ),
         supports_check_mode=True,
     )
@@ -221,7 +299,9 @@ def main():
     names = {}
     for name in dict.fromkeys(module.params["names"]):
         names[name] = probe(module, name, module.params["home_root"], id_bin, sudo_bin)
-    module.exit_json(changed=False, names=names)
+    module.exit_json(
+        changed=False, names=names, agent_user=probe_agent_user(module, id_bin, sudo_bin)
+    )
 
 
 if __name__ == "__main__":

@@ -116,3 +116,48 @@ def test_invalid_name_runs_nothing(tmp_path):
     module = FakeModule({})
     got = rp.probe(module, "-n", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
     assert got == {"valid": False, "reason": "starts with '-'"} and module.calls == []
+
+
+AGENT_FILE = "# Created by amazon-ssm-agent\nssm-user ALL=(ALL) NOPASSWD:ALL\n\n#includedir /x\n"
+
+
+@pytest.mark.parametrize(
+    ("users", "content", "expected"),
+    [
+        (
+            {"ssm-user": 1001},
+            AGENT_FILE,
+            {
+                "id_ok": True,
+                "sudo": True,
+                "file": {
+                    "exists": True,
+                    "rules": ["ssm-user ALL=(ALL) NOPASSWD:ALL", "#includedir /x"],
+                },
+            },
+        ),
+        ({}, None, {"id_ok": False, "sudo": False, "file": {"exists": False}}),
+        # The file outlives the account (or the other way round): both are reported as found.
+        ({}, AGENT_FILE, {"id_ok": False, "sudo": False, "file": {"exists": True}}),
+    ],
+    ids=["agent-account-with-sudo", "never-created", "file-without-account"],
+)
+def test_the_agents_own_account_and_its_sudoers_file(tmp_path, users, content, expected):
+    path = tmp_path / "ssm-agent-users"
+    if content is not None:
+        path.write_text(content)
+    module = FakeModule(users, {"agent_user": "ssm-user", "agent_sudoers": str(path)})
+    got = rp.probe_agent_user(module, "/usr/bin/id", "/usr/bin/sudo")
+    assert got["name"] == "ssm-user"
+    assert got["id"]["ok"] is expected["id_ok"]
+    assert ("sudo" in got) is expected["sudo"]
+    assert got["sudoers_file"]["path"] == str(path)
+    for key, value in expected["file"].items():
+        assert got["sudoers_file"][key] == value
+
+
+def test_an_unreadable_agent_sudoers_file_says_why(tmp_path):
+    directory = tmp_path / "d"
+    directory.mkdir()
+    got = rp.read_rules(str(directory))  # reading a directory fails like a denied file
+    assert got["exists"] is True and got["error"]
