@@ -29,6 +29,11 @@ def runas_report_tags(directory, model):
     return rr.tag_values(directory, _model(model))
 
 
+def runas_report_names(directory, model):
+    """The tag values, then the default user and the automation account: every name to probe."""
+    return rr.probe_names(directory, _model(model))
+
+
 def runas_report(
     directory,
     model,
@@ -47,9 +52,10 @@ def runas_report(
     aws_apply=None,
     instance_apply=None,
     sudo_apply=None,
+    accounts_apply=None,
 ):
     """accounts/instances map a host to its registered runas_aws_info/runas_probe result;
-    the last eight are the caller's words for its groups, variables and runs."""
+    the last nine are the caller's words for its groups, variables and runs."""
     try:
         return rr.build_report(
             _model(model),
@@ -69,6 +75,7 @@ def runas_report(
                 aws_apply=aws_apply,
                 instance_apply=instance_apply,
                 sudo_apply=sudo_apply,
+                accounts_apply=accounts_apply,
             ),
         )
     except ReportInputError as exc:
@@ -92,6 +99,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "runas_report_tags": runas_report_tags,
+            "runas_report_names": runas_report_names,
             "runas_report": runas_report,
             "runas_report_render": runas_report_render,
         }

@@ -16,6 +16,9 @@ preferences SSM-SessionManagerRunShell has runAsEnabled in its latest and defaul
 id          ``id <tag>`` resolves on every instance, not to uid/gid 0
 home        /home/<tag as given> exists and belongs to the user (the agent hard-codes it)
 sudo        ``sudo -l -U <tag>`` shows the rules declared for the user's groups
+
+and, once per instance (runas_report_accounts): what a session without a tag gets, the
+automation account, and the agent's own ssm-user.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +28,9 @@ __metaclass__ = type
 import unicodedata
 
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_model
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+    runas_report_accounts as accounts_side,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     runas_report_aws as aws,
 )
@@ -76,6 +82,12 @@ def tag_values(directory, model):
         if u.get("found", True)
     ]
     return list(dict.fromkeys(v for v in values if v))
+
+
+def probe_names(directory, model):
+    """Every name the instances are probed for: the tag values, the default user, the
+    automation account."""
+    return list(dict.fromkeys(tag_values(directory, model) + accounts_side.local_names(model)))
 
 
 def sts_tag_problems(value):
@@ -333,6 +345,7 @@ def build_report(
                 "%s names %r, who is not in the report: add %s to %s or to a run-as group, or "
                 "drop the entry" % (ctx["expect_var"], name, name, ctx["extra_users_var"])
             )
+    instance_lines = accounts_side.instance_checks(model, instances, ctx)
     unexpected = []
     for entry in users:
         entry["expected"] = expect.get(entry["user"].lower(), GREEN)
@@ -350,6 +363,7 @@ def build_report(
         "accounts": sorted(accounts),
         "hops": [{"hop": n, "title": t} for n, t in HOPS],
         "users": users,
+        "instances": instance_lines,
         "problems": problems,
         "unread": aws.unread(accounts) + instances_side.unread(instances),
         "summary": {
@@ -358,5 +372,7 @@ def build_report(
             "red": sum(1 for u in users if u["status"] == RED),
             "unknown": sum(1 for u in users if u["status"] == AMBER),
             "unexpected": unexpected,
+            "instances_red": [i["host"] for i in instance_lines if i["status"] == FAIL],
+            "instances_unknown": [i["host"] for i in instance_lines if i["status"] == UNKNOWN],
         },
     }

@@ -33,6 +33,7 @@ CONTEXT = {
     "preferences)",
     "instance_apply": "apply the instance side (realm join, homes)",
     "sudo_apply": "apply the sudo rules of the AD groups",
+    "accounts_apply": "create the automation account",
 }
 
 

@@ -28,12 +28,14 @@ SUCCESS_KEYS = ("names",)
 
 
 def read_instances(results):
-    """Host -> {names, error} from registered runas_probe results; error says why not read."""
+    """Host -> {names, agent_user, error} from registered runas_probe results; error says why
+    not read."""
     instances = {}
     for host, result in (results or {}).items():
         error = unread_reason(result, SUCCESS_KEYS)
         names = result.get("names") or {} if error is None else {}
-        instances[host] = {"names": names, "error": error}
+        agent = result.get("agent_user") if error is None else None
+        instances[host] = {"names": names, "agent_user": agent, "error": error}
     return instances
 
 

@@ -76,10 +76,27 @@ def render_table(report):
                 )
             )
             lines.append("  fix: %s" % first["fix"])
+    lines += _instance_lines(report)
     lines += ["not read: %s %s: %s" % (u["side"], u["host"], u["error"]) for u in report["unread"]]
     lines += ["problem: %s" % problem for problem in report["problems"]]
     lines.append(_summary_line(report["summary"]))
     return "\n".join(lines)
+
+
+def _instance_lines(report):
+    lines = []
+    for instance in report.get("instances") or []:
+        for line in instance["checks"]:
+            lines.append(
+                "instance %s: %s %s: %s"
+                % (instance["host"], line["title"], SYMBOLS[line["status"]], line["detail"])
+            )
+            if line["status"] != PASS and line["fix"]:
+                lines.append("  fix: %s" % line["fix"])
+    red = report["summary"].get("instances_red") or []
+    if red:
+        lines.append("%d instance(s) red: %s" % (len(red), ", ".join(red)))
+    return lines
 
 
 def _md(text):
@@ -110,7 +127,11 @@ def render_markdown(report):
     users = [dict(entry, statuses=_statuses(entry)) for entry in report["users"]]
     template = _environment().get_template("runas_report.md.j2")
     return template.render(
-        report=dict(report, users=users), hop_names=HOP_NAMES, hops=HOPS, symbols=SYMBOLS
+        report=dict(report, users=users, instances=report.get("instances") or []),
+        hop_names=HOP_NAMES,
+        hops=HOPS,
+        symbols=SYMBOLS,
+        passed=PASS,
     )
 
 

@@ -42,8 +42,20 @@ MODEL = {
         },
         {"name": "Auditors", "sudo": None},
     ],
-    "aws": {"account_id": "123456789012", "federation_roles": [{"name": "ADFS-SSMRunAs"}]},
+    "aws": {
+        "account_id": "123456789012",
+        "federation_roles": [{"name": "ADFS-SSMRunAs"}],
+        "session_preferences": {"run_as_default_user": "ssm-runas-untagged-denied"},
+    },
     "adfs": {},
+    "untagged_sessions": "refused",
+    "automation": None,
+}
+AUTOMATION = {
+    "user": "ansible-automation",
+    "sudo": {"runas": "ALL", "nopasswd": True, "commands": ["ALL"]},
+    "shell": "/bin/bash",
+    "iam_principals": [],
 }
 ALIASES = {"NW_CMDS": ["ip", "ping", "ss"]}
 # What playbooks/verify.yml passes: the fixes then name its groups, variables and playbooks.
@@ -56,6 +68,7 @@ VERIFY_NAMES = {
     "aws_apply": "run playbooks/aws.yml (aws_federation)",
     "instance_apply": "run playbooks/linux.yml (ad_join)",
     "sudo_apply": "run playbooks/linux.yml (ad_sudoers)",
+    "accounts_apply": "run playbooks/site.yml (runas_accounts)",
 }
 UID, GID = 1385601104, 1385600513
 
@@ -230,9 +243,52 @@ def probe(
     }
 
 
-def probed(names):
+AUTOMATION_UID = 998
+SUDO_AUTOMATION = (
+    "User ansible-automation may run the following commands on i1:\n    (ALL) NOPASSWD: ALL\n"
+)
+SUDO_AGENT = "User ssm-user may run the following commands on i1:\n    (ALL) NOPASSWD: ALL\n"
+
+
+def local_probe(name, *, exists=True, uid=AUTOMATION_UID, home=True, sudo=SUDO_AUTOMATION):
+    """What runas_probe returns for a local account (or a name that resolves nowhere)."""
+    if not exists:
+        return probe(name, id_ok=False, home=False, canonical_home=False)
+    out = probe(name, uid=uid, gid=uid, groups=[name], home=home, sudo=sudo)
+    out["home"] = dict(out["home"], uid=uid) if home else out["home"]
+    return out
+
+
+def local_probes(model):
+    """The probes of the default user (resolves nowhere) and the automation account (as the
+    model declares it), which verify.yml adds to every instance's names."""
+    out = {}
+    user = ((model.get("aws") or {}).get("session_preferences") or {}).get("run_as_default_user")
+    if user:
+        out[user] = local_probe(user, exists=False)
+    if model.get("automation"):
+        out[model["automation"]["user"]] = local_probe(model["automation"]["user"])
+    return out
+
+
+def agent_user(exists=False, rules=()):
+    """runas_probe's agent_user: ssm-user and /etc/sudoers.d/ssm-agent-users."""
+    path = "/etc/sudoers.d/ssm-agent-users"
+    out = {
+        "name": "ssm-user",
+        "id": probe("ssm-user", uid=1001, gid=1001, groups=["ssm-user"], id_ok=exists)["id"],
+        "sudoers_file": {"path": path, "exists": bool(rules), "rules": list(rules)}
+        if rules
+        else {"path": path, "exists": False},
+    }
+    if exists:
+        out["sudo"] = {"rc": 0, "stdout": SUDO_AGENT, "stderr": ""}
+    return out
+
+
+def probed(names, agent=None):
     """A registered runas_probe result."""
-    return {"changed": False, "names": names}
+    return {"changed": False, "names": names, "agent_user": agent or agent_user()}
 
 
 def env(users=None, probes=None, accounts=None, instances=None, model=None):
@@ -245,7 +301,7 @@ def env(users=None, probes=None, accounts=None, instances=None, model=None):
                 for u in users
                 if u.get("userPrincipalName")
             }
-        instances = {"i1": probed(probes)}
+        instances = {"i1": probed({**local_probes(model), **probes})}
     return {
         "model": model,
         "directory": {

@@ -39,9 +39,13 @@ def test_table_says_unknown_and_what_was_not_read():
 
 def test_markdown_is_a_table_with_a_fixes_section():
     text = render.render_markdown(_report())
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    users, instances = text.split("## Instances")
+    rows = [line for line in users.splitlines() if line.startswith("| ")]
     assert len(rows) == 3  # header + 2 users
     assert all(row.count("|") == rows[0].count("|") for row in rows)
+    lines = [line for line in instances.splitlines() if line.startswith("| ")]
+    assert len(lines) == 3  # header + untagged sessions and the agent's account on i1
+    assert all(line.count("|") == 5 for line in lines)
     assert "## Fixes" in text and "**mallory**" in text and "partner.test" in text
     assert "## Not read" not in text and "## Problems" not in text
     assert text.startswith("# Run-as preflight report: lab\n") and text.endswith("\n")

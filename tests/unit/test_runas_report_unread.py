@@ -60,6 +60,8 @@ def test_unreadable_aws_is_unknown_with_the_real_error(shape, error):
         "red": 0,
         "unknown": 1,
         "unexpected": ["bob"],
+        "instances_red": [],
+        "instances_unknown": [],
     }
     texts = " ".join(h["detail"] + h["fix"] for h in entry["hops"])
     assert "no federation roles" not in texts and "do not exist" not in texts
