@@ -1,12 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that check the environment's ssm_runas data model and hand its values to roles."""
+"""Filters that check the environment's ssm_runas data model and hand its values to roles, and
+check the automation account and untagged-session inputs of a role that has no model."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_accounts import (
+    account_errors,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
     ModelError,
     check,
@@ -37,6 +41,21 @@ def runas_role_inputs(model, mapping, given, unset):
     return dict((by_var[var]["key"], value) for var, value in found.items())
 
 
+def runas_account_errors(automation, default_user, untagged_sessions, labels):
+    required = {"user", "sudo", "shell", "default_user", "untagged"}
+    if not isinstance(labels, dict) or not required <= set(labels):
+        raise AnsibleFilterError(
+            "runas_account_errors labels must name %s" % ", ".join(sorted(required))
+        )
+    if automation is not None and not isinstance(automation, dict):
+        raise AnsibleFilterError("runas_account_errors expects {user, sudo, shell} or null")
+    return account_errors(automation or None, default_user, untagged_sessions, labels=labels)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"runas_model": runas_model, "runas_role_inputs": runas_role_inputs}
+        return {
+            "runas_model": runas_model,
+            "runas_role_inputs": runas_role_inputs,
+            "runas_account_errors": runas_account_errors,
+        }

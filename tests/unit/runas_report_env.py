@@ -68,7 +68,7 @@ VERIFY_NAMES = {
     "aws_apply": "run playbooks/aws.yml (aws_federation)",
     "instance_apply": "run playbooks/linux.yml (ad_join)",
     "sudo_apply": "run playbooks/linux.yml (ad_sudoers)",
-    "accounts_apply": "run playbooks/site.yml (runas_accounts)",
+    "accounts_apply": "run playbooks/accounts.yml (runas_accounts)",
 }
 UID, GID = 1385601104, 1385600513
 

@@ -123,7 +123,7 @@ CASES = [
         "automation",
         rh.FAIL,
         [f"{AUTO} does not exist"],
-        ["run playbooks/site.yml (runas_accounts) on i1 before run-as is switched on"],
+        ["run playbooks/accounts.yml (runas_accounts) on i1 before run-as is switched on"],
     ),
     (
         "automation-without-home",

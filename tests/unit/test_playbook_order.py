@@ -1,0 +1,76 @@
+"""Run-as is never switched on before the instances have the accounts it relies on: in every
+playbook that applies the AWS side, the runas_accounts play comes first, on every instance, stops
+the whole run when it fails anywhere, and runs under exactly the tags the AWS play runs under."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / "playbooks"
+AWS_ROLE = "federated.ssm_runas.aws_federation"
+ACCOUNTS_ROLE = "federated.ssm_runas.runas_accounts"
+
+
+def expand(path, tags=()):
+    """The plays a playbook runs, in order, imports expanded, each with the tags it inherits."""
+    plays = []
+    for entry in yaml.safe_load(path.read_text()):
+        inherited = (*tags, *entry.get("tags", []))
+        if "ansible.builtin.import_playbook" in entry:
+            plays += expand(path.parent / entry["ansible.builtin.import_playbook"], inherited)
+        else:
+            plays.append(dict(entry, effective_tags=set(inherited), source=path.name))
+    return plays
+
+
+def roles(play):
+    return [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
+
+
+def index_of(plays, role):
+    found = [i for i, play in enumerate(plays) if role in roles(play)]
+    return found[0] if found else None
+
+
+APPLYING_AWS = [
+    p.name for p in sorted(PLAYBOOKS.glob("*.yml")) if index_of(expand(p), AWS_ROLE) is not None
+]
+
+
+def test_the_playbooks_that_apply_the_aws_side_are_known():
+    assert APPLYING_AWS == ["aws.yml", "site.yml"]
+
+
+@pytest.mark.parametrize("playbook", APPLYING_AWS)
+def test_the_accounts_play_runs_before_the_aws_side(playbook):
+    plays = expand(PLAYBOOKS / playbook)
+    accounts, aws = index_of(plays, ACCOUNTS_ROLE), index_of(plays, AWS_ROLE)
+    assert accounts is not None and accounts < aws, [p["name"] for p in plays]
+    play = plays[accounts]
+    assert play["hosts"] == "ssm_instances"
+    assert play["become"] is True
+    # One failed or unreachable instance stops the whole run before any AWS change.
+    assert play["any_errors_fatal"] is True and play["max_fail_percentage"] == 0
+    # Whatever --tags/--skip-tags select the AWS play select the accounts play too.
+    assert play["effective_tags"] == plays[aws]["effective_tags"]
+    # Nothing between them changes AWS or skips the check.
+    assert all(AWS_ROLE not in roles(p) for p in plays[:accounts])
+
+
+def test_site_order_is_preflight_accounts_aws_adfs_linux():
+    plays = expand(PLAYBOOKS / "site.yml")
+    assert [p["source"] for p in plays] == [
+        "preflight.yml",
+        "accounts.yml",
+        "aws.yml",
+        "adfs.yml",
+        "linux.yml",
+    ]
+
+
+def test_preflight_checks_the_accounts_inputs_before_anything_changes():
+    (play,) = yaml.safe_load((PLAYBOOKS / "preflight.yml").read_text())
+    included = [t["ansible.builtin.include_role"] for t in play["tasks"]]
+    assert {"name": ACCOUNTS_ROLE, "tasks_from": "inputs.yml"} in included
