@@ -44,6 +44,10 @@ def model(export_dir):
         account_id=ACCOUNT, region=REGION, saml_provider=PROVIDER, policy_name=POLICY
     )
     data["ssm_runas"]["aws"]["federation_roles"] = [{"name": ROLE, "max_session_duration": 3600}]
+    automation = data["ssm_runas"]["automation"]
+    automation["iam_principals"] = [
+        arn.replace(":111111111111:", f":{ACCOUNT}:") for arn in automation["iam_principals"]
+    ]
     data["ssm_runas"]["adfs"]["mode"] = "export"
     data["aws_federation_saml_metadata_file"] = str(METADATA)
     data["adfs_claims_export_dir"] = str(export_dir)
