@@ -56,10 +56,10 @@ def claims_engine(text, user):
         verb = "issue"
         if m := _LDAP.fullmatch(body):
             verb = m["verb"]
-            values = user.get(m["attr"], []) if any(t == m["cond"] for t, _ in claims) else []
+            values = user.get(m["attr"], []) if any(t == m["cond"] for t, _value in claims) else []
             new = [(m["type"], v) for v in values]
         elif m := _EXISTS.fullmatch(body):
-            new = [(m["type"], m["value"])] if any(t == m["cond"] for t, _ in claims) else []
+            new = [(m["type"], m["value"])] if any(t == m["cond"] for t, _value in claims) else []
         else:
             continue
         claims += new
@@ -206,7 +206,7 @@ def test_transitive_rule_stays_after_the_run_as_rule(order, action, result):
 
 
 def test_transitive_rule_in_another_case_with_an_old_key_is_updated_in_place():
-    runas, _ = ours()
+    runas, _transitive = ours()
     old = R.transitive_rule("SSMSessionRunAs", "OldKey").body()
     old = old.replace("SSMSessionRunAs-Transitive", "ssmsessionrunas-TRANSITIVE")
     text = runas.body() + "\r\n\r\n" + old + "\r\n\r\n" + fixture("aws_standard.txt", "\r\n")

@@ -89,7 +89,7 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize("model", [m for _, m in ACCEPTED], ids=[i for i, _ in ACCEPTED])
+@pytest.mark.parametrize("model", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
 def test_accepted(model):
     check(model)
 

@@ -40,9 +40,10 @@ SUDO_ALL_NOT_NOPASSWD = (
 )
 
 
-def with_probes(model=MODEL, **probes):
+def with_probes(model=None, **probes):
     """The green environment (bob probed) with some local names' probes replaced."""
-    return env(model=model, probes={"bob@example.test": probe("bob@example.test"), **probes})
+    probes = {"bob@example.test": probe("bob@example.test"), **probes}
+    return env(model=model or MODEL, probes=probes)
 
 
 def automation_env(**automation_probe):
