@@ -23,6 +23,9 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_h
     PASS,
     UNKNOWN,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    UNTAGGED_SESSION_USER,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.sudo_list import (
     describe_entry,
     describe_rule,
@@ -112,16 +115,20 @@ def check_untagged(host, names, model, ctx):
             % (host, user, ident.get("uid"), _may(probe)),
         )
     if ident.get("ok"):
+        rename = (
+            ""
+            if user == UNTAGGED_SESSION_USER
+            else ", or set %s to a name no instance resolves (leave it out: the default does)"
+            % DEFAULT_USER_PATH
+        )
         return check(
             "untagged",
             FAIL,
             "%s: default user %s resolves (uid %s) and %s"
             % (host, user, ident.get("uid"), _may(probe)),
             "any principal that may start a session without a run-as tag gets a shell as %s on "
-            "%s: remove the account %s there, or set %s to a name no instance resolves (leave "
-            "it out: the default does); if %s is a real account on purpose, set "
-            "ssm_runas.untagged_sessions: %s"
-            % (user, host, user, DEFAULT_USER_PATH, user, DEFAULT_USER),
+            "%s: remove the account %s there%s; if %s is a real account on purpose, set "
+            "ssm_runas.untagged_sessions: %s" % (user, host, user, rename, user, DEFAULT_USER),
         )
     return check(
         "untagged",

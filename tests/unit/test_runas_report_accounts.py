@@ -73,9 +73,23 @@ CASES = [
         [f"default user {DENIED} resolves (uid 998)", "may not run sudo"],
         [
             f"gets a shell as {DENIED}",
-            f"remove the account {DENIED}",
-            "ssm_runas.aws.session_preferences.run_as_default_user",
+            f"remove the account {DENIED} there; if",
             "ssm_runas.untagged_sessions: run_as_default_user",
+        ],
+    ),
+    (
+        "a-chosen-default-user-resolves",
+        lambda: with_probes(
+            dict(MODEL, aws=dict(MODEL["aws"], session_preferences={"run_as_default_user": "x"})),
+            x=local_probe("x"),
+        ),
+        "untagged",
+        rh.FAIL,
+        ["default user x resolves"],
+        [
+            "remove the account x there, or set "
+            "ssm_runas.aws.session_preferences.run_as_default_user to a name no instance "
+            "resolves (leave it out: the default does)"
         ],
     ),
     (
