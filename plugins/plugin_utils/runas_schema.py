@@ -22,8 +22,6 @@ STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 SIGN_IN_AUDIENCE = "https://signin.aws.amazon.com/saml"
 # runAsDefaultUser unless the model names one: resolves nowhere, so untagged sessions fail.
 UNTAGGED_SESSION_USER = "ssm-runas-untagged-denied"
-# What a session without a run-as tag gets: refused, or the named default user on purpose.
-UNTAGGED_SESSIONS = ("refused", "run_as_default_user")
 
 _SUDO = {
     "runas": {
@@ -45,6 +43,9 @@ _SUDO = {
         "names from O(command_aliases).",
     },
 }
+
+# What a session without a run-as tag gets: refused, or the named default user on purpose.
+UNTAGGED_SESSIONS = ("refused", "run_as_default_user")
 
 # The automation account's rules live in their own file: no aliases (defined once, elsewhere).
 _AUTOMATION_SUDO = {
@@ -231,6 +232,35 @@ SCHEMA = {
             },
         },
     },
+    "adfs": {
+        "type": "dict",
+        "default": {},
+        "description": "The ADFS side: the claim rule on the AWS relying party trust.",
+        "options": {
+            "mode": {
+                "type": "str",
+                "default": "winrm",
+                "choices": ["winrm", "export"],
+                "description": "V(winrm) changes the ADFS server; V(export) writes a script.",
+            },
+            "relying_party": {
+                "type": "str",
+                "default": "Amazon Web Services",
+                "description": "Name of the AWS relying party trust.",
+            },
+            "rule_name": {
+                "type": "str",
+                "description": "Name of the run-as claim rule. Default: O(tag_key).",
+            },
+            "standard_rules": {
+                "type": "list",
+                "elements": "str",
+                "default": [],
+                "choices": list(STANDARD_RULES),
+                "description": "Standard AWS claim rules to manage as well.",
+            },
+        },
+    },
     "untagged_sessions": {
         "type": "str",
         "default": UNTAGGED_SESSIONS[0],
@@ -270,35 +300,6 @@ SCHEMA = {
                 "default": [],
                 "description": "ARNs of the IAM roles and users automation signs in as, in "
                 "O(aws.account_id); each carries the tag C(<tag_key>=<user>).",
-            },
-        },
-    },
-    "adfs": {
-        "type": "dict",
-        "default": {},
-        "description": "The ADFS side: the claim rule on the AWS relying party trust.",
-        "options": {
-            "mode": {
-                "type": "str",
-                "default": "winrm",
-                "choices": ["winrm", "export"],
-                "description": "V(winrm) changes the ADFS server; V(export) writes a script.",
-            },
-            "relying_party": {
-                "type": "str",
-                "default": "Amazon Web Services",
-                "description": "Name of the AWS relying party trust.",
-            },
-            "rule_name": {
-                "type": "str",
-                "description": "Name of the run-as claim rule. Default: O(tag_key).",
-            },
-            "standard_rules": {
-                "type": "list",
-                "elements": "str",
-                "default": [],
-                "choices": list(STANDARD_RULES),
-                "description": "Standard AWS claim rules to manage as well.",
             },
         },
     },
