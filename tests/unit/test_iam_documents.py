@@ -105,25 +105,31 @@ def test_metadata_is_not_needed_to_remove():
     assert plan["saml_metadata"] is None
 
 
+AUD_ONLY = {"StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]}}
 TRUST = [
-    # (override, expected Condition)
+    # (override, expected Condition): always the run-as key alone unless more are declared,
+    # and always transitive.
     (
         {"upn_suffix": ""},
         {
-            "StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]},
+            **AUD_ONLY,
             "StringLike": {"aws:RequestTag/SSMSessionRunAs": ["?*"]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["SSMSessionRunAs"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["SSMSessionRunAs"]},
         },
     ),
     (
-        {"upn_suffix": "@example.test"},
+        {"upn_suffix": "@example.test", "allowed_tag_keys": []},
         {
-            "StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]},
+            **AUD_ONLY,
             "StringLike": {"aws:RequestTag/SSMSessionRunAs": ["?*@example.test"]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["SSMSessionRunAs"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["SSMSessionRunAs"]},
         },
     ),
     (
         {
-            "allowed_tag_keys": ["Department"],
+            "allowed_tag_keys": ["Department", "RunAs"],
             "tag_key": "RunAs",
             "saml_audiences": ["https://a/saml", "https://a/saml"],
         },
@@ -131,6 +137,7 @@ TRUST = [
             "StringEquals": {"SAML:aud": ["https://a/saml"]},
             "StringLike": {"aws:RequestTag/RunAs": ["?*@example.test"]},
             "ForAllValues:StringEquals": {"aws:TagKeys": ["RunAs", "Department"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["RunAs"]},
         },
     ),
 ]
@@ -155,8 +162,22 @@ def test_permissions_policy_has_the_walkthrough_statements():
         "arn:aws:ec2:*:123456789012:instance/*",
         "arn:aws:ssm:*:123456789012:document/SSM-SessionManagerRunShell",
     ]
+    assert start["Condition"] == {
+        "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
+        "StringLike": {"aws:PrincipalTag/SSMSessionRunAs": ["?*@example.test"]},
+    }
     end = plan["permissions_policy"]["Statement"][2]
-    assert end["Resource"] == "arn:aws:ssm:*:123456789012:session/${aws:userid}-*"
+    # The walkthrough's own-session rule: the session's tag, not its name.
+    assert end["Resource"] == "arn:aws:ssm:*:123456789012:session/*"
+    assert end["Condition"] == {
+        "StringEquals": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}
+    }
+
+
+def test_start_session_needs_a_non_empty_run_as_tag_without_a_suffix():
+    plan = iam.federation_plan(spec(upn_suffix=None, tag_key="RunAs"))
+    start = plan["permissions_policy"]["Statement"][1]
+    assert start["Condition"]["StringLike"] == {"aws:PrincipalTag/RunAs": ["?*"]}
 
 
 def test_instance_tag_scopes_start_session_to_tagged_instances():
