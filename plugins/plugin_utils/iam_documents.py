@@ -29,6 +29,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_inputs imp
     validate_session_tag_key,
     validate_upn_suffix,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import schema_default
 
 __all__ = [
     "FederationInputError",
@@ -227,10 +228,12 @@ def federation_plan(spec, labels=None):
             prefs,
             "give a mapping of session_preferences options",
         )
+    prefs = dict(prefs)
+    if prefs.get("run_as_default_user") is None:
+        prefs["run_as_default_user"] = schema_default("aws.session_preferences.run_as_default_user")
     try:
         wanted = ssm_preferences.desired_inputs(prefs)
-        if "runAsDefaultUser" in wanted:  # else the stored document may already name one
-            ssm_preferences.check_merged({"inputs": wanted})
+        ssm_preferences.check_merged({"inputs": wanted})
     except ssm_preferences.PreferencesError as exc:
         raise FederationInputError("%s.%s" % (label("session_preferences"), exc)) from None
     metadata = spec.get("saml_metadata")
@@ -258,4 +261,5 @@ def federation_plan(spec, labels=None):
         ),
         "trust_policy": trust,
         "roles": roles,
+        "session_preferences": prefs,
     }

@@ -20,6 +20,8 @@ DEFAULT_TAG_KEY = "SSMSessionRunAs"
 LDAP_ATTRIBUTES = ("userPrincipalName", "sAMAccountName", "mail")
 STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 SIGN_IN_AUDIENCE = "https://signin.aws.amazon.com/saml"
+# runAsDefaultUser unless the model names one: resolves nowhere, so untagged sessions fail.
+UNTAGGED_SESSION_USER = "ssm-runas-untagged-denied"
 
 _SUDO = {
     "runas": {
@@ -72,7 +74,11 @@ _PREFERENCES = {
     "run_as_enabled": {"type": "bool", "description": "Session Manager's run-as switch."},
     "run_as_default_user": {
         "type": "str",
-        "description": "User for sessions that carry no run-as tag.",
+        "default": UNTAGGED_SESSION_USER,
+        "description": "User for sessions that carry no run-as tag. The default is a name that "
+        "must not exist on any instance: the agent then refuses an untagged session instead of "
+        "choosing an account (C(ssm-user), the agent's own, has passwordless sudo). Set a real "
+        "user here only on purpose; it gets a shell for every untagged session.",
     },
     "idle_session_timeout": {"type": "int", "description": "Minutes (1-60)."},
     "max_session_duration": {"type": "int", "description": "Minutes (1-1440)."},
@@ -200,7 +206,8 @@ SCHEMA = {
                 "default": {},
                 "options": _PREFERENCES,
                 "description": "Session Manager preferences (the C(%s) document); "
-                "options left out keep their stored values." % RUN_SHELL_DOCUMENT,
+                "options left out keep their stored values, except C(run_as_default_user), "
+                "which has a default." % RUN_SHELL_DOCUMENT,
             },
         },
     },

@@ -193,7 +193,9 @@ def test_site_through_ansible_runner_with_env_credentials_only(tmp_path, moto_en
         assert [p["PolicyName"] for p in attached] == [POLICY]
         doc = ssm.get_document(Name="SSM-SessionManagerRunShell", DocumentVersion="$LATEST")
         inputs = json.loads(doc["Content"])["inputs"]
-        assert inputs["runAsEnabled"] is True and inputs["runAsDefaultUser"] == "ssm-user"
+        # The dev model leaves the default user to the schema: a name no instance resolves.
+        assert inputs["runAsEnabled"] is True
+        assert inputs["runAsDefaultUser"] == "ssm-runas-untagged-denied"
         assert inputs["cloudWatchLogGroupName"] == "/ssm/sessions/dev"
         # ADFS: the change script for the ADFS team, with the run-as rules.
         scripts = list(export_dir.glob("*.ps1"))
