@@ -33,7 +33,7 @@ from harness import (  # noqa: E402 - the harness sits beside the evaluator data
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:saml-provider/ADFS"
 POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/EC2SSMPermissions"
 ROLE = "ADFS-SSM-RunAs"
-MAX_IDEMPOTENT_CALLS = 12
+MAX_IDEMPOTENT_CALLS = 14  # 12, and two for the account check (on by default)
 
 
 def four_steps(tmp_path, variables, expect_changed):
