@@ -19,7 +19,8 @@ description:
   - The trust policy allows C(sts:AssumeRoleWithSAML) and C(sts:TagSession) for the SAML
     provider only, with a listed C(SAML:aud) and a non-empty run-as session tag (C(?*), since
     C(*) also matches an empty value), optionally ending in the AD UPN suffix, marked
-    transitive (C(sts:TransitiveTagKeys)), and no tag keys besides it and O(_input.allowed_tag_keys).
+    transitive (C(sts:TransitiveTagKeys)), and no tag keys besides it and
+    O(_input.allowed_tag_keys).
   - The managed policy allows C(ssm:StartSession) only to callers carrying the run-as principal
     tag (with the suffix), and C(ssm:TerminateSession) and C(ssm:ResumeSession) only on
     sessions whose C(aws:ssmmessages:session-id) tag equals the caller's C(aws:userid).
