@@ -30,7 +30,7 @@ def inventory_name(sources):
         sources = [sources]
     if not sources:
         return "inventory"
-    name = os.path.basename(str(sources[0]).rstrip("/" + os.sep))
+    name = os.path.basename(os.path.normpath(str(sources[0])))
     stem, ext = os.path.splitext(name)
     if ext.lower() in _INVENTORY_EXTENSIONS:
         name = stem
