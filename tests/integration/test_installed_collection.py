@@ -8,7 +8,9 @@ used from a directory outside the checkout, with no ansible.cfg.
 - site.yml and verify.yml run by FQCN (AWS on a loopback moto, ADFS in export mode, AD unreadable
   on a closed port): their outputs land in ssm-runas-output/<inventory> under the working
   directory or in ssm_runas_output_dir, a second site run changes nothing, and nothing is
-  written inside the installed collection. Run from inside it, the play stops before writing.
+  written inside the installed collection (Python's bytecode caches of its own plugins aside,
+  which the interpreter writes wherever it may). Run from inside it, the play stops before
+  writing.
 The same with the lab's Samba DC and instances is molecule/default."""
 
 # ruff: noqa: S106 - moto's stand-in keys and fake passwords.
@@ -121,7 +123,11 @@ def test_tarball_holds_only_what_users_need(collection_tarball):
 
 def ansible_env(root, collections):
     """A user's shell: no Ansible or AWS settings of ours, only the installed collections path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANSIBLE_", "AWS_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         PATH=f"{BIN}:{env.get('PATH', '')}",
         ANSIBLE_COLLECTIONS_PATH=str(collections),
@@ -196,11 +202,19 @@ def test_ansible_doc_lists_and_renders_every_plugin_of_the_installed_copy(
 
 
 def tree(root):
-    """{relative path: sha256} of every file and symlink under root, and its directories."""
+    """{relative path: sha256} of every file and symlink under root, and its directories.
+
+    Python's own bytecode caches are left out once checked to be caches of modules the
+    collection ships: the interpreter writes them beside any module it imports from a writable
+    path (not on a read-only one), whoever the module belongs to.
+    """
     found = {}
     for path in sorted(root.rglob("*")):
         rel = str(path.relative_to(root))
-        if path.is_symlink():
+        if "__pycache__" in path.parts:
+            source = path.parent.parent / (path.name.split(".", 1)[0] + ".py")
+            assert path.is_dir() or source.is_file(), f"{rel} caches no shipped module"
+        elif path.is_symlink():
             found[rel] = "-> " + os.readlink(path)
         elif path.is_file():
             found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
