@@ -58,7 +58,7 @@ lab: lab-up ## the main job: site playbook on inventories/lab, then the run-as r
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/site.yml $(ANSIBLE_ARGS); \
 	echo "lab: site.yml on inventories/lab finished in $$(( $$(date +%s) - start ))s"; \
 	$(BIN)/ansible-playbook -i inventories/lab playbooks/verify.yml $(ANSIBLE_ARGS); \
-	echo "lab: run-as report in artifacts/lab/report.md and report.json"
+	echo "lab: run-as report in ssm-runas-output/lab/report.md and report.json, ADFS export in ssm-runas-output/lab/adfs"
 
 lab-down: ## remove what the lab created (cached base images stay)
 	@$$(test -x $(BIN)/python && echo $(BIN)/python || echo python3) lab/lab.py down --name $(LAB) --images

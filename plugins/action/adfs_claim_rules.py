@@ -22,6 +22,10 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     adfs_export,
     adfs_rules,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.output_dir import (
+    OutputDirError,
+    check_outside_collections,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
     schema_default,
 )
@@ -123,7 +127,14 @@ class ActionModule(ActionBase):
         # Every input is checked here, before anything touches the connection.
         try:
             desired, absent = build_rules(args)
-        except adfs_rules.AdfsRuleError as e:
+            # The controller directory this mode writes to, never an installed collection.
+            out = "export_dir" if args["mode"] == "export" else "backup_dir"
+            check_outside_collections(
+                args[out],
+                args["var_prefix"] + out,
+                "set it to a directory of your own, or leave it unset to use ssm_runas_output_dir",
+            )
+        except (adfs_rules.AdfsRuleError, OutputDirError) as e:
             raise AnsibleActionFail(to_text(e)) from None
         check_mode = bool(self._task.check_mode)
         if args["mode"] == "export":
@@ -224,6 +235,9 @@ class ActionModule(ActionBase):
             "trust_created": outcome["trust_created"],
             "backup_file": outcome["backup_file"],
             "remote_backup_file": outcome["remote"].get("backup_file"),
+            # The job's record keeps the backup too, where the backup directory does not
+            # outlive the run (an AWX job's own directories).
+            "previous_rules": outcome["before"] if outcome["backup_file"] else None,
             "rules": [{"name": d.name, "text": d.body()} for d in desired],
             "absent": list(absent),
         }

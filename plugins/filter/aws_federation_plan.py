@@ -18,8 +18,12 @@ description:
     any AWS API call is made.
   - The trust policy allows C(sts:AssumeRoleWithSAML) and C(sts:TagSession) for the SAML
     provider only, with a listed C(SAML:aud) and a non-empty run-as session tag (C(?*), since
-    C(*) also matches an empty value), optionally ending in the AD UPN suffix and restricted
-    to allowed tag keys.
+    C(*) also matches an empty value), optionally ending in the AD UPN suffix, marked
+    transitive (C(sts:TransitiveTagKeys)), and no tag keys besides it and
+    O(_input.allowed_tag_keys).
+  - The managed policy allows C(ssm:StartSession) only to callers carrying the run-as principal
+    tag (with the suffix), and C(ssm:TerminateSession) and C(ssm:ResumeSession) only on
+    sessions whose C(aws:ssmmessages:session-id) tag equals the caller's C(aws:userid).
 options:
   _input:
     description: The federation data.
@@ -61,7 +65,7 @@ options:
         elements: str
         required: true
       allowed_tag_keys:
-        description: If set, only these session tag keys (plus the run-as key) may be passed.
+        description: Session tag keys accepted besides the run-as key; none when not set.
         type: list
         elements: str
       policy_name:
@@ -74,7 +78,8 @@ options:
       session_preferences:
         description:
           - Options for the P(federated.ssm_runas.session_preferences#module) module; checked
-            here so a bad value fails before any AWS call.
+            here so a bad value fails before any AWS call. Without C(run_as_default_user), the
+            data model schema's default, a name that must resolve on no instance.
         type: dict
       roles:
         description: The federation roles.
@@ -118,6 +123,9 @@ _value:
       description: Validated roles, each with C(trust_policy) and C(managed_policies).
       type: list
       elements: dict
+    session_preferences:
+      description: The preferences to apply, C(run_as_default_user) always set.
+      type: dict
 """
 
 from ansible.errors import AnsibleFilterError  # noqa: E402 - docs come first

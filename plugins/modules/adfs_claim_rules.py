@@ -113,7 +113,7 @@ options:
     description:
       - Controller directory for the previous rule set, saved before every write
         (C(<backup_dir>/<inventory_hostname>/<relying party>-<UTC time>.txt)).
-      - Required with O(mode=winrm).
+      - Required with O(mode=winrm). Never inside an installed collection.
     type: path
   remote_backup_dir:
     description:
@@ -121,7 +121,8 @@ options:
     type: str
   export_dir:
     description:
-      - Controller directory for the export artifacts. Required with O(mode=export).
+      - Controller directory for the export artifacts. Required with O(mode=export). Never
+        inside an installed collection.
     type: path
   var_prefix:
     description:
@@ -167,12 +168,12 @@ EXAMPLES = r"""
   federated.ssm_runas.adfs_claim_rules:
     relying_party: Amazon Web Services
     ldap_attribute: userPrincipalName
-    backup_dir: "{{ playbook_dir }}/backups/adfs"
+    backup_dir: "{{ lookup('federated.ssm_runas.output_dir', 'adfs/backups') }}"
 
 - name: The change script for the AD FS team is written
   federated.ssm_runas.adfs_claim_rules:
     mode: export
-    export_dir: "{{ playbook_dir }}/artifacts/adfs"
+    export_dir: /srv/adfs-handover
     standard_rules: [NameId, RoleSessionName, Get AD Groups, Roles]
   delegate_to: localhost
 """
@@ -216,7 +217,13 @@ backup_file:
   description: Controller path of the previous rule set, when one was written.
   returned: mode is winrm
   type: str
-  sample: backups/adfs/adfs1/amazon-web-services-20260101T000000000000Z.txt
+  sample: /home/ops/ssm-runas-output/prod/adfs/backups/adfs1/amazon-web-services-20260101T0000Z.txt
+previous_rules:
+  description:
+    - The rule set as it was before the write, the content of RV(backup_file), so the job's own
+      record (an AWX job's events) keeps it too. Null when nothing was written.
+  returned: mode is winrm
+  type: str
 remote_backup_file:
   description: Path of the previous rule set on the AD FS server, when asked for.
   returned: mode is winrm
@@ -227,5 +234,5 @@ artifacts:
   returned: mode is export
   type: list
   elements: str
-  sample: [artifacts/adfs/adfs-claims-amazon-web-services.ps1]
+  sample: [/home/ops/ssm-runas-output/prod/adfs/adfs-claims-amazon-web-services.ps1]
 """

@@ -4,7 +4,8 @@
 """A small IAM policy evaluator for one question: may this principal do this action?
 
 Enough of IAM to read back a federation role's trust policy and decide whether a SAML
-principal may ``sts:AssumeRoleWithSAML`` and ``sts:TagSession`` with a given run-as tag.
+principal may ``sts:AssumeRoleWithSAML`` and ``sts:TagSession`` with a given run-as tag
+(session tag keys, transitive keys and all).
 Three-valued: ALLOW, DENY (explicit or implicit) or UNKNOWN. Anything it does not
 understand (an unknown operator, a policy variable it cannot fill, a single-valued operator
 on a multi-valued key) makes the statement UNKNOWN, and an UNKNOWN statement that could
@@ -295,21 +296,32 @@ def _result(decision, reason, seen):
     return {"decision": decision, "reason": reason, "statements": seen}
 
 
-def saml_context(audience, tags, extra=None):
-    """Request context for AssumeRoleWithSAML with session tags {key: value}."""
+def saml_context(audience, tags, extra=None, transitive=None):
+    """Request context for AssumeRoleWithSAML with session tags {key: value}.
+
+    ``transitive`` lists the keys the assertion marks transitive (the SAML attribute
+    TransitiveTagKeys, seen by IAM as ``sts:TransitiveTagKeys``); none when not given.
+    """
     context = {"SAML:aud": audience, "aws:TagKeys": list(tags)}
     for key, value in tags.items():
         context["aws:RequestTag/%s" % key] = value
+    if transitive:
+        context["sts:TransitiveTagKeys"] = list(transitive)
     context.update(extra or {})
     return context
 
 
-def may_assume_with_saml(trust_policy, provider_arn, audience, tags, role_arn=None):
+def may_assume_with_saml(
+    trust_policy, provider_arn, audience, tags, role_arn=None, *, transitive=None
+):
     """Both actions a SAML sign-in with session tags needs; returns (decision, reason).
 
-    ALLOW only if sts:AssumeRoleWithSAML and sts:TagSession are both allowed.
+    ALLOW only if sts:AssumeRoleWithSAML and sts:TagSession are both allowed. ``transitive``
+    defaults to every key of ``tags``: the sign-in as this collection's claim rules send it,
+    with the run-as tag marked transitive.
     """
-    context = saml_context(audience, tags)
+    transitive = list(tags) if transitive is None else transitive
+    context = saml_context(audience, tags, transitive=transitive)
     principal = {"Federated": provider_arn}
     actions = ["sts:AssumeRoleWithSAML"] + (["sts:TagSession"] if tags else [])
     for action in actions:

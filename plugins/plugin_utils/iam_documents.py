@@ -29,6 +29,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_inputs imp
     validate_session_tag_key,
     validate_upn_suffix,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import schema_default
 
 __all__ = [
     "FederationInputError",
@@ -57,18 +58,26 @@ def policy_arn(account_id, name, partition="aws", path="/"):
     return "arn:%s:iam::%s:policy%s%s" % (partition, account_id, path, name)
 
 
+def _run_as_values(upn_suffix):
+    """A present, non-empty run-as value ("?*": StringLike "*" also matches ""), ending in the
+    UPN suffix when there is one, so nobody is tagged ``root`` or ``ec2-user``."""
+    return ["?*" + (upn_suffix or "")]
+
+
 def trust_policy(provider, audiences, tag_key, upn_suffix=None, allowed_tag_keys=None):
     """Who may assume the role: the SAML provider, with a right audience and a run-as tag.
 
-    The tag must be present and non-empty ("?*": StringLike "*" also matches ""), and with
-    ``upn_suffix`` must end in it, so nobody can be tagged ``root`` or ``ec2-user``.
+    Besides the run-as key, only ``allowed_tag_keys`` may be passed (``aws:TagKeys``), and the
+    run-as key must be transitive (``sts:TransitiveTagKeys``), so a chained session keeps it
+    and cannot be tagged as someone else.
     """
+    keys = list(dict.fromkeys([tag_key, *(allowed_tag_keys or [])]))
     condition = {
         "StringEquals": {"SAML:aud": list(audiences)},
-        "StringLike": {"aws:RequestTag/%s" % tag_key: ["?*" + (upn_suffix or "")]},
+        "StringLike": {"aws:RequestTag/%s" % tag_key: _run_as_values(upn_suffix)},
+        "ForAllValues:StringEquals": {"aws:TagKeys": keys},
+        "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": [tag_key]},
     }
-    if allowed_tag_keys:
-        condition["ForAllValues:StringEquals"] = {"aws:TagKeys": list(allowed_tag_keys)}
     return {
         "Version": POLICY_VERSION,
         "Statement": [
@@ -83,12 +92,29 @@ def trust_policy(provider, audiences, tag_key, upn_suffix=None, allowed_tag_keys
     }
 
 
-def permissions_policy(account_id, partition="aws", instance_tag=None, document=RUN_SHELL_DOCUMENT):
-    """EC2SSMPermissions: list in the console, start sessions with RunShell, end one's own."""
+def permissions_policy(
+    account_id,
+    tag_key,
+    partition="aws",
+    *,
+    instance_tag=None,
+    upn_suffix=None,
+    document=RUN_SHELL_DOCUMENT,
+):
+    """EC2SSMPermissions: list in the console, start sessions with RunShell only when the
+    caller carries the run-as tag, end or resume only one's own sessions."""
     instances = "arn:%s:ec2:*:%s:instance/*" % (partition, account_id)
     doc_arn = "arn:%s:ssm:*:%s:document/%s" % (partition, account_id, document)
-    # Without a document in the request Session Manager checks the default one only if asked.
-    doc_check = {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
+
+    def start_if(**more):
+        # Without a document in the request Session Manager checks the default one only if
+        # asked; no run-as tag on the caller, no shell.
+        return dict(
+            BoolIfExists={"ssm:SessionDocumentAccessCheck": "true"},
+            StringLike={"aws:PrincipalTag/%s" % tag_key: _run_as_values(upn_suffix)},
+            **more,
+        )
+
     listing = {
         "Sid": "ListInstancesAndSessions",
         "Effect": "Allow",
@@ -101,11 +127,16 @@ def permissions_policy(account_id, partition="aws", instance_tag=None, document=
         ],
         "Resource": "*",
     }
+    # A session's id is "<role session name>-<hex>", but Session Manager tags it with the
+    # starter's "<role id>:<role session name>", which is ${aws:userid}.
     own_sessions = {
         "Sid": "EndOwnSessions",
         "Effect": "Allow",
         "Action": ["ssm:ResumeSession", "ssm:TerminateSession"],
-        "Resource": "arn:%s:ssm:*:%s:session/${aws:userid}-*" % (partition, account_id),
+        "Resource": "arn:%s:ssm:*:%s:session/*" % (partition, account_id),
+        "Condition": {
+            "StringEquals": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}
+        },
     }
     if not instance_tag:
         start = [
@@ -114,7 +145,7 @@ def permissions_policy(account_id, partition="aws", instance_tag=None, document=
                 "Effect": "Allow",
                 "Action": "ssm:StartSession",
                 "Resource": [instances, doc_arn],
-                "Condition": doc_check,
+                "Condition": start_if(),
             }
         ]
     else:
@@ -125,14 +156,14 @@ def permissions_policy(account_id, partition="aws", instance_tag=None, document=
                 "Effect": "Allow",
                 "Action": "ssm:StartSession",
                 "Resource": instances,
-                "Condition": dict(doc_check, StringEquals={"ssm:resourceTag/%s" % key: value}),
+                "Condition": start_if(StringEquals={"ssm:resourceTag/%s" % key: value}),
             },
             {
                 "Sid": "StartSessionWithRunShell",
                 "Effect": "Allow",
                 "Action": "ssm:StartSession",
                 "Resource": doc_arn,
-                "Condition": doc_check,
+                "Condition": start_if(),
             },
         ]
     return {"Version": POLICY_VERSION, "Statement": [listing, *start, own_sessions]}
@@ -197,10 +228,12 @@ def federation_plan(spec, labels=None):
             prefs,
             "give a mapping of session_preferences options",
         )
+    prefs = dict(prefs)
+    if prefs.get("run_as_default_user") is None:
+        prefs["run_as_default_user"] = schema_default("aws.session_preferences.run_as_default_user")
     try:
         wanted = ssm_preferences.desired_inputs(prefs)
-        if "runAsDefaultUser" in wanted:  # else the stored document may already name one
-            ssm_preferences.check_merged({"inputs": wanted})
+        ssm_preferences.check_merged({"inputs": wanted})
     except ssm_preferences.PreferencesError as exc:
         raise FederationInputError("%s.%s" % (label("session_preferences"), exc)) from None
     metadata = spec.get("saml_metadata")
@@ -223,7 +256,10 @@ def federation_plan(spec, labels=None):
         "tag_key": tag_key,
         "policy_name": policy_name,
         "policy_arn": managed,
-        "permissions_policy": permissions_policy(account, partition, instance_tag),
+        "permissions_policy": permissions_policy(
+            account, tag_key, partition, instance_tag=instance_tag, upn_suffix=upn_suffix
+        ),
         "trust_policy": trust,
         "roles": roles,
+        "session_preferences": prefs,
     }

@@ -154,15 +154,17 @@ def validate_audiences(value, var="saml_audiences"):
 
 
 def validate_allowed_tag_keys(value, tag_key, var="allowed_tag_keys"):
-    """None/[] means 'do not restrict'; otherwise the run-as key is always allowed."""
+    """The session tag keys a sign-in may carry: the run-as key first, then the declared ones.
+
+    None or [] means the run-as key alone; the list is never empty, so the trust policy
+    always limits ``aws:TagKeys``.
+    """
     if value in (None, []):
-        return None
+        value = []
     if not isinstance(value, list):
-        fail(var, value, "give a list of session tag keys, e.g. ['SSMSessionRunAs']")
+        fail(var, value, "give a list of session tag keys, e.g. ['Department']")
     keys = [validate_session_tag_key(k, "%s[%d]" % (var, i)) for i, k in enumerate(value)]
-    if tag_key not in keys:
-        keys.insert(0, tag_key)
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys([tag_key, *keys]))
 
 
 def validate_saml_metadata(text, var="saml_metadata"):

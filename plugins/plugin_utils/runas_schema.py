@@ -202,8 +202,8 @@ SCHEMA = {
                 "type": "list",
                 "elements": "str",
                 "default": [],
-                "description": "When not empty, the only session tag keys (besides the run-as "
-                "key) the trust policy accepts.",
+                "description": "Session tag keys the trust policy accepts besides the run-as "
+                "key. Default none: a sign-in that carries any other tag is refused.",
             },
             "federation_roles": {
                 "type": "list",

@@ -1,4 +1,5 @@
-"""Shared controller-side fixtures: a private moto server per test session."""
+"""Shared controller-side fixtures: a private moto server per test session, and the collection
+as its users get it (the built tarball, installed into an empty collections path)."""
 
 import contextlib
 import os
@@ -61,3 +62,53 @@ def moto_endpoint(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+GALAXY = Path(sys.executable).with_name("ansible-galaxy")
+
+
+@pytest.fixture(scope="session")
+def collection_tarball(tmp_path_factory):
+    """The collection as `ansible-galaxy collection build` makes it from this checkout."""
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [str(GALAXY), "collection", "build", str(REPO), "--output-path", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [tarball] = out.glob("federated-ssm_runas-*.tar.gz")
+    return tarball
+
+
+@pytest.fixture(scope="session")
+def installed_collection(tmp_path_factory, collection_tarball):
+    """(collections path, collection root) of the tarball installed as a user installs it.
+
+    Galaxy is unreachable: --offline resolves galaxy.yml's dependencies against what is
+    installed, i.e. the collections the venv's ansible wheel bundles.
+    """
+    path = tmp_path_factory.mktemp("collections")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    done = subprocess.run(
+        [
+            str(GALAXY),
+            "collection",
+            "install",
+            "--offline",
+            str(collection_tarball),
+            "-p",
+            str(path),
+        ],
+        cwd=path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return path, path / "ansible_collections/federated/ssm_runas"

@@ -39,7 +39,9 @@ SECRETS = {
 
 def model(export_dir):
     """The dev data model with the lab's identities, pointed at moto and export mode."""
-    data = yaml.safe_load((REPO / "inventories/dev/group_vars/all/ssm_runas.yml").read_text())
+    data = yaml.safe_load(
+        (REPO / "examples/inventories/dev/group_vars/all/ssm_runas.yml").read_text()
+    )
     data["ssm_runas"]["aws"].update(
         account_id=ACCOUNT, region=REGION, saml_provider=PROVIDER, policy_name=POLICY
     )
@@ -108,7 +110,7 @@ def private_data_dir(tmp_path, moto_endpoint):
     (inventory / "group_vars/all/ssm_runas.yml").write_text(yaml.safe_dump(model(export_dir)))
     # The dev inventory's env-first secret lookups, unchanged.
     shutil.copy(
-        REPO / "inventories/dev/group_vars/all/credentials.yml",
+        REPO / "examples/inventories/dev/group_vars/all/credentials.yml",
         inventory / "group_vars/all/credentials.yml",
     )
     (inventory / "group_vars/all/vault.yml").write_text(inline_vault(tmp_path))

@@ -13,7 +13,6 @@ never reached (its Python interpreter is a tripwire that records every use)."""
 import contextlib
 import copy
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from as_user import ansible_env
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -94,23 +94,6 @@ def preflight_tasks():
 PREFLIGHT_PLAYS = play_names("preflight.yml")
 PREFLIGHT_TASKS = preflight_tasks()
 CHANGING_PLAYS = play_names("aws.yml") + play_names("adfs.yml") + play_names("linux.yml")
-
-
-def ansible_env(root):
-    """The caller's environment without Ansible or AWS settings, the collection on the path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
-    env.update(
-        PATH=f"{BIN}:{env.get('PATH', '')}",
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
-        ANSIBLE_HOME=str(root / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(root / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_DEPRECATION_WARNINGS="false",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
 
 
 def run(cwd, *argv):

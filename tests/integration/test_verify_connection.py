@@ -23,7 +23,6 @@ it must not, the report says the directory could not be read."""
 import base64
 import contextlib
 import json
-import os
 import re
 import socket
 import subprocess
@@ -36,6 +35,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from as_user import ansible_env
 from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,22 +107,6 @@ def closed_port():
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def ansible_env(root):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
-    env.update(
-        PATH=f"{BIN}:{env.get('PATH', '')}",
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
-        ANSIBLE_HOME=str(root / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(root / "ansible-tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_DEPRECATION_WARNINGS="false",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
 
 
 def playbook(root, inventory, name, *args):

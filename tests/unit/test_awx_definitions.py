@@ -345,7 +345,9 @@ def test_survey_variables_are_real_and_choices_valid():
     options = argspec_options()
     known_text = "\n".join(p.read_text() for p in (REPO / "playbooks").glob("*.yml"))
     known_text += "\n".join(
-        p.read_text() for env in ENVIRONMENTS for p in (REPO / "inventories" / env).rglob("*.yml")
+        p.read_text()
+        for env in ENVIRONMENTS
+        for p in (REPO / "examples/inventories" / env).rglob("*.yml")
     )
     for template in TEMPLATES["awx_job_templates"]:
         for item in template.get("survey_spec", {}).get("spec", []):
@@ -391,7 +393,9 @@ def test_credential_types_are_valid_custom_types():
 def test_injected_env_names_are_the_ones_the_inventories_read():
     injected = {var for c in CREDENTIAL_TYPES for var in c["injectors"]["env"]}
     for env in ENVIRONMENTS:
-        text = "\n".join(p.read_text() for p in (REPO / "inventories" / env).rglob("*.yml"))
+        text = "\n".join(
+            p.read_text() for p in (REPO / "examples/inventories" / env).rglob("*.yml")
+        )
         looked_up = set(ENV_LOOKUP.findall(text))
         ours = {v for v in looked_up if v.startswith("SSM_RUNAS_")}
         assert ours, f"inventories/{env} reads no SSM_RUNAS_* variable"

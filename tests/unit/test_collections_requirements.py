@@ -1,5 +1,8 @@
-"""collections/requirements.yml pins exactly the collections the project references by FQCN,
-at the version bundled in the venv's `ansible` wheel (the one CI tests)."""
+"""The collections the project depends on, declared where each reader looks, at the versions CI
+tests: galaxy.yml's dependencies are exactly what the shipped code uses, with floors at the
+versions the venv's `ansible` wheel bundles; collections/requirements.yml pins the same set at
+those floors; requirements/collections.yml pins what only the repository uses (lab, molecule,
+tests, the AWX loader)."""
 
 import json
 import re
@@ -10,17 +13,20 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLED = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
-REQUIREMENTS = REPO / "collections/requirements.yml"
-SCANNED = [
-    "roles",
-    "playbooks",
-    "plugins",
+GALAXY = REPO / "galaxy.yml"
+RUNTIME = REPO / "collections/requirements.yml"
+DEV = REPO / "requirements/collections.yml"
+# What the tarball carries that can name a collection (galaxy.yml build_ignore drops the rest).
+SHIPPED = ["roles", "playbooks", "plugins", "meta", "examples"]
+# Everything else in the repository that may use a collection.
+REPOSITORY = [
+    *SHIPPED,
     "inventories",
     "molecule",
     "awx",
     "tests",
     "lab",
-    "meta",
+    "tools",
     "ansible.cfg",
     "execution-environment.yml",
 ]
@@ -30,16 +36,26 @@ NOT_INSTALLED = {"ansible.builtin", "ansible.legacy", "federated.ssm_runas"}
 # Collections that exist for one purpose only, and the only paths allowed to use them.
 CONFINED = {
     "awx.awx": ("awx/", "docs/", "tests/unit/test_awx_"),
-    "containers.podman": ("inventories/lab/", "molecule/", "lab/", "tests/"),
+    "containers.podman": ("inventories/lab/", "molecule/", "lab/", "tests/", "tools/"),
 }
 # A name in documentation markup, C(ns.name.module) or M(...), mentions; it does not use.
 FQCN = re.compile(r"(?<![\w.])(?<![CMPLO]\()([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.[a-z_][a-z0-9_]*")
 IMPORT = re.compile(r"ansible_collections\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
 
 
-def pinned():
-    data = yaml.safe_load(REQUIREMENTS.read_text())
-    return {entry["name"]: entry["version"] for entry in data["collections"]}
+def pins(path):
+    data = yaml.safe_load(path.read_text())
+    return {entry["name"]: str(entry["version"]) for entry in data["collections"]}
+
+
+def floors():
+    """{collection: floor} from galaxy.yml, every dependency a plain `>=X.Y.Z`."""
+    found = {}
+    for name, spec in yaml.safe_load(GALAXY.read_text())["dependencies"].items():
+        match = re.fullmatch(r">=(\d+\.\d+\.\d+)", str(spec))
+        assert match, f"galaxy.yml: {name} {spec!r} is not a '>=X.Y.Z' floor"
+        found[name] = match.group(1)
+    return found
 
 
 def bundled_version(name):
@@ -49,9 +65,9 @@ def bundled_version(name):
     return json.loads(manifest.read_text())["collection_info"]["version"]
 
 
-def files():
+def files(entries):
     me = Path(__file__).resolve()
-    for entry in SCANNED:
+    for entry in entries:
         path = REPO / entry
         candidates = [path] if path.is_file() else sorted(path.rglob("*"))
         for file in candidates:
@@ -64,12 +80,12 @@ def files():
                 yield file
 
 
-def referenced():
-    """{collection: [files]} for every installed-or-pinned collection named by FQCN or import."""
+def referenced(entries):
+    """{collection: {files}} for every installed-or-pinned collection named by FQCN or import."""
     known = {p.parent.name + "." + p.name for p in BUNDLED.glob("*/*") if p.is_dir()}
-    known |= set(pinned())
+    known |= set(pins(RUNTIME)) | set(pins(DEV))
     found = {}
-    for file in files():
+    for file in files(entries):
         text = file.read_text(errors="replace")
         for ns, name in FQCN.findall(text) + IMPORT.findall(text):
             collection = f"{ns}.{name}"
@@ -78,33 +94,49 @@ def referenced():
     return found
 
 
-def test_every_referenced_collection_is_pinned_and_nothing_else():
-    used, pins = referenced(), pinned()
-    missing = sorted(set(used) - set(pins))
+def test_galaxy_dependencies_are_what_the_shipped_code_uses():
+    used, declared = referenced(SHIPPED), floors()
+    missing = sorted(set(used) - set(declared))
     assert not missing, {name: sorted(used[name])[:3] for name in missing}
-    unused = sorted(set(pins) - set(used))
-    assert not unused, f"pinned but never referenced, remove from {REQUIREMENTS.name}: {unused}"
+    unused = sorted(set(declared) - set(used))
+    assert not unused, f"galaxy.yml depends on what no shipped file uses: {unused}"
 
 
-def test_pins_are_the_bundled_versions():
-    for name, version in pinned().items():
+def test_floors_are_the_bundled_versions_ci_tests():
+    for name, floor in floors().items():
+        bundled = bundled_version(name)
+        assert bundled == floor, f"{name}: floor {floor}, CI has {bundled}"
+
+
+def test_runtime_requirements_pin_the_galaxy_floors():
+    assert pins(RUNTIME) == floors(), f"{RUNTIME.name} and galaxy.yml disagree"
+
+
+def test_every_other_collection_the_repository_uses_is_pinned_for_development():
+    used = referenced(REPOSITORY)
+    runtime, dev = pins(RUNTIME), pins(DEV)
+    assert not set(runtime) & set(dev), "a collection is listed as runtime and development"
+    missing = sorted(set(used) - set(runtime) - set(dev))
+    assert not missing, {name: sorted(used[name])[:3] for name in missing}
+    unused = sorted(set(dev) - set(used))
+    assert not unused, f"pinned but never referenced, remove from {DEV.name}: {unused}"
+    for name, version in dev.items():
         bundled = bundled_version(name)
         if name == "awx.awx":
             assert bundled is None, "awx.awx is bundled now: pin the bundled version"
             continue
-        assert bundled is not None, f"{name} is pinned but not in the venv's ansible wheel"
-        assert str(version) == bundled, f"{name}: pinned {version}, bundled {bundled}"
+        assert version == bundled, f"{name}: pinned {version}, bundled {bundled}"
 
 
 def test_single_purpose_collections_stay_confined():
-    used = referenced()
+    used = referenced(REPOSITORY)
     for name, allowed in CONFINED.items():
         stray = sorted(f for f in used.get(name, ()) if not f.startswith(allowed))
         assert not stray, f"{name} is for {allowed} only but is used in {stray}"
 
 
 def test_the_scanner_sees_known_references():
-    used = referenced()
+    used = referenced(SHIPPED)
     assert "roles/aws_federation/tasks/main.yml" in used["amazon.aws"]
     assert "plugins/modules/session_preferences.py" in used["amazon.aws"]
     assert "ansible.builtin" not in used and "federated.ssm_runas" not in used

@@ -19,13 +19,17 @@ ROLE = "arn:aws:iam::123456789012:role/ADFS-SSMRunAs"
 AUD = "https://signin.aws.amazon.com/saml"
 KEY = "SSMSessionRunAs"
 
-GENERATED = trust_policy(PROVIDER, [AUD], KEY, "@example.test", [KEY])
+GENERATED = trust_policy(PROVIDER, [AUD], KEY, "@example.test")
 GENERATED_NO_SUFFIX = trust_policy(PROVIDER, [AUD], KEY)
+GENERATED_DEPT = trust_policy(PROVIDER, [AUD], KEY, "@example.test", ["Department"])
 
 
-def ctx(tag=None, aud=AUD, keys=None, **extra):
+def ctx(tag=None, aud=AUD, keys=None, transitive=None, **extra):
+    """A sign-in as ADFS sends it: the run-as tag, marked transitive unless told otherwise."""
     tags = {} if tag is None else {KEY: tag}
-    out = ic.saml_context(aud, tags)
+    if transitive is None:
+        transitive = list(tags)
+    out = ic.saml_context(aud, tags, transitive=transitive)
     if keys is not None:
         out["aws:TagKeys"] = keys
     out.update(extra)
@@ -88,6 +92,59 @@ CASES = [
         PROVIDER,
         TAG,
         ctx("bob@example.test", keys=[KEY, "Department"]),
+        N,
+    ),
+    (
+        "generated-not-transitive",
+        GENERATED,
+        PROVIDER,
+        TAG,
+        ctx("bob@example.test", transitive=[]),
+        N,
+    ),
+    (
+        "generated-not-transitive-assume",
+        GENERATED,
+        PROVIDER,
+        ASSUME,
+        ctx("bob@example.test", transitive=[]),
+        N,
+    ),
+    (
+        "generated-other-key-transitive",
+        GENERATED_DEPT,
+        PROVIDER,
+        TAG,
+        ctx("bob@example.test", keys=[KEY, "Department"], transitive=["Department"]),
+        N,
+    ),
+    (
+        "generated-run-as-key-other-case",
+        GENERATED,
+        PROVIDER,
+        TAG,
+        {
+            "SAML:aud": AUD,
+            "aws:TagKeys": [KEY.lower()],
+            "aws:RequestTag/" + KEY.lower(): "bob@example.test",
+            "sts:TransitiveTagKeys": [KEY.lower()],
+        },
+        N,
+    ),
+    (
+        "generated-declared-key",
+        GENERATED_DEPT,
+        PROVIDER,
+        TAG,
+        ctx("bob@example.test", keys=[KEY, "Department"], **{"aws:RequestTag/Department": "net"}),
+        A,
+    ),
+    (
+        "generated-declared-and-undeclared-key",
+        GENERATED_DEPT,
+        PROVIDER,
+        ASSUME,
+        ctx("bob@example.test", keys=[KEY, "Department", "CostCenter"]),
         N,
     ),
     (
@@ -395,6 +452,14 @@ def test_may_assume_with_saml_needs_both_actions(value, expected):
     decision, reason = ic.may_assume_with_saml(GENERATED, PROVIDER, AUD, {KEY: value}, ROLE)
     assert decision == expected
     assert ("sts:TagSession" in reason) or ("sts:AssumeRoleWithSAML" in reason)
+
+
+def test_may_assume_with_saml_needs_the_run_as_key_transitive():
+    tags = {KEY: "bob@example.test"}
+    assert ic.may_assume_with_saml(GENERATED, PROVIDER, AUD, tags, ROLE)[0] == A
+    decision, reason = ic.may_assume_with_saml(GENERATED, PROVIDER, AUD, tags, transitive=[])
+    assert decision == N
+    assert "sts:TransitiveTagKeys" in reason
 
 
 def test_tagsession_missing_from_policy_is_denied():

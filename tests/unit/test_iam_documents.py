@@ -4,12 +4,15 @@ import copy
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents as iam
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_model
 
 METADATA = (
     Path(__file__).resolve().parents[1] / "integration" / "iam_eval" / "adfs-metadata.xml"
 ).read_text()
 PROVIDER = "arn:aws:iam::123456789012:saml-provider/ADFS"
+LAB_MODEL = Path(__file__).resolve().parents[2] / "inventories/lab/group_vars/all/ssm_runas.yml"
 
 
 def spec(**extra):
@@ -105,25 +108,31 @@ def test_metadata_is_not_needed_to_remove():
     assert plan["saml_metadata"] is None
 
 
+AUD_ONLY = {"StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]}}
 TRUST = [
-    # (override, expected Condition)
+    # (override, expected Condition): always the run-as key alone unless more are declared,
+    # and always transitive.
     (
         {"upn_suffix": ""},
         {
-            "StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]},
+            **AUD_ONLY,
             "StringLike": {"aws:RequestTag/SSMSessionRunAs": ["?*"]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["SSMSessionRunAs"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["SSMSessionRunAs"]},
         },
     ),
     (
-        {"upn_suffix": "@example.test"},
+        {"upn_suffix": "@example.test", "allowed_tag_keys": []},
         {
-            "StringEquals": {"SAML:aud": ["https://signin.aws.amazon.com/saml"]},
+            **AUD_ONLY,
             "StringLike": {"aws:RequestTag/SSMSessionRunAs": ["?*@example.test"]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["SSMSessionRunAs"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["SSMSessionRunAs"]},
         },
     ),
     (
         {
-            "allowed_tag_keys": ["Department"],
+            "allowed_tag_keys": ["Department", "RunAs"],
             "tag_key": "RunAs",
             "saml_audiences": ["https://a/saml", "https://a/saml"],
         },
@@ -131,6 +140,7 @@ TRUST = [
             "StringEquals": {"SAML:aud": ["https://a/saml"]},
             "StringLike": {"aws:RequestTag/RunAs": ["?*@example.test"]},
             "ForAllValues:StringEquals": {"aws:TagKeys": ["RunAs", "Department"]},
+            "ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["RunAs"]},
         },
     ),
 ]
@@ -155,8 +165,35 @@ def test_permissions_policy_has_the_walkthrough_statements():
         "arn:aws:ec2:*:123456789012:instance/*",
         "arn:aws:ssm:*:123456789012:document/SSM-SessionManagerRunShell",
     ]
+    assert start["Condition"] == {
+        "BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"},
+        "StringLike": {"aws:PrincipalTag/SSMSessionRunAs": ["?*@example.test"]},
+    }
     end = plan["permissions_policy"]["Statement"][2]
-    assert end["Resource"] == "arn:aws:ssm:*:123456789012:session/${aws:userid}-*"
+    # The walkthrough's own-session rule: the session's tag, not its name.
+    assert end["Resource"] == "arn:aws:ssm:*:123456789012:session/*"
+    assert end["Condition"] == {
+        "StringEquals": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}
+    }
+
+
+def test_start_session_needs_a_non_empty_run_as_tag_without_a_suffix():
+    plan = iam.federation_plan(spec(upn_suffix=None, tag_key="RunAs"))
+    start = plan["permissions_policy"]["Statement"][1]
+    assert start["Condition"]["StringLike"] == {"aws:PrincipalTag/RunAs": ["?*"]}
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ({}, "ssm-runas-untagged-denied"),
+        ({"run_as_enabled": True, "run_as_default_user": None}, "ssm-runas-untagged-denied"),
+        ({"run_as_enabled": True, "run_as_default_user": "ops"}, "ops"),
+    ],
+)
+def test_run_as_default_user_defaults_to_a_name_that_resolves_nowhere(given, stored):
+    plan = iam.federation_plan(spec(session_preferences=given))
+    assert plan["session_preferences"]["run_as_default_user"] == stored
 
 
 def test_instance_tag_scopes_start_session_to_tagged_instances():
@@ -184,3 +221,13 @@ def test_plan_does_not_mutate_its_input():
     before = copy.deepcopy(data)
     iam.federation_plan(data)
     assert data == before
+
+
+def test_the_lab_model_leaves_the_default_user_to_the_schema():
+    """The lab's preferences name no default user (ssm-user has passwordless sudo); the
+    checked model, and so the AWS side, gets the schema's name that resolves nowhere."""
+    lab = yaml.safe_load(LAB_MODEL.read_text())["ssm_runas"]
+    assert "run_as_default_user" not in lab["aws"]["session_preferences"]
+    checked = runas_model.check(lab)
+    prefs = runas_model.aws_plan_input(checked)["session_preferences"]
+    assert prefs["run_as_default_user"] == "ssm-runas-untagged-denied"

@@ -71,7 +71,8 @@ def graph_groups(text):
 def test_inventory_loads_offline_with_static_groups(env_name):
     expected = ENVS[env_name]
     result = run(
-        [str(BIN / "ansible-inventory"), "-i", f"inventories/{env_name}", "--graph"], offline_env()
+        [str(BIN / "ansible-inventory"), "-i", f"examples/inventories/{env_name}", "--graph"],
+        offline_env(),
     )
     assert result.returncode == 0, result.stderr
     groups = graph_groups(result.stdout)
@@ -84,7 +85,7 @@ def test_inventory_loads_offline_with_static_groups(env_name):
 
 @pytest.mark.parametrize("env_name", ENVS)
 def test_data_model_is_valid(env_name):
-    data = load(f"inventories/{env_name}/group_vars/all/ssm_runas.yml")["ssm_runas"]
+    data = load(f"examples/inventories/{env_name}/group_vars/all/ssm_runas.yml")["ssm_runas"]
     lab_data = load("inventories/lab/group_vars/all/ssm_runas.yml")["ssm_runas"]
     model, lab = normalize(data), normalize(lab_data)
     # Same keys as the lab's model: a documented example covers everything the lab uses.
@@ -151,7 +152,9 @@ def test_secrets_come_from_the_environment_without_vault_prompt(tmp_path, env_na
         AWS_ACCESS_KEY_ID="AKIAENVENVENV",
         AWS_SECRET_ACCESS_KEY="env-secret",
     )
-    result, seen = probe(tmp_path, REPO / f"inventories/{env_name}", expected["account"], env)
+    result, seen = probe(
+        tmp_path, REPO / f"examples/inventories/{env_name}", expected["account"], env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert seen["join_password"] == "join-from-env"
     assert seen["winrm_password"] == "winrm-env"
@@ -171,13 +174,13 @@ def test_secrets_come_from_the_environment_without_vault_prompt(tmp_path, env_na
 
 
 def test_prod_assumes_its_deployment_role(tmp_path):
-    result, seen = probe(tmp_path, REPO / "inventories/prod", "aws-prod", offline_env())
+    result, seen = probe(tmp_path, REPO / "examples/inventories/prod", "aws-prod", offline_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert seen["aws"]["assume_role_arn"] == "arn:aws:iam::222222222222:role/ssm-runas-deploy"
     assert seen["aws"]["profile"] == "ssm-runas-deployer"
     result, seen = probe(
         tmp_path,
-        REPO / "inventories/prod",
+        REPO / "examples/inventories/prod",
         "aws-prod",
         offline_env(SSM_RUNAS_AWS_ASSUME_ROLE_ARN="arn:aws:iam::1:role/x"),
     )
@@ -187,7 +190,7 @@ def test_prod_assumes_its_deployment_role(tmp_path):
 def test_fleet_connection_switches_to_aws_ssm(tmp_path):
     result, seen = probe(
         tmp_path,
-        REPO / "inventories/dev",
+        REPO / "examples/inventories/dev",
         "aws-dev",
         offline_env(),
         "-e",
@@ -198,9 +201,9 @@ def test_fleet_connection_switches_to_aws_ssm(tmp_path):
 
 
 def vault_inventory(tmp_path, whole_file):
-    """A copy of inventories/dev whose vault.yml is encrypted (per value or as a whole)."""
+    """A copy of examples/inventories/dev whose vault.yml is encrypted (per value or as a whole)."""
     inventory = tmp_path / "dev"
-    shutil.copytree(REPO / "inventories/dev", inventory)
+    shutil.copytree(REPO / "examples/inventories/dev", inventory)
     password = tmp_path / "vault-pass"
     password.write_text("test-vault-password\n")
     vault = inventory / "group_vars/all/vault.yml"
@@ -269,15 +272,17 @@ def test_whole_file_vault_needs_its_password_even_when_env_has_the_secrets(tmp_p
 
 def test_vault_examples_hold_placeholders_only():
     for env_name in ENVS:
-        vault = load(f"inventories/{env_name}/group_vars/all/vault.yml")
+        vault = load(f"examples/inventories/{env_name}/group_vars/all/vault.yml")
         assert vault and all(name.startswith("vault_") for name in vault)
         assert set(vault.values()) == {""}, f"{env_name}/vault.yml must hold placeholders only"
-        credentials = (REPO / f"inventories/{env_name}/group_vars/all/credentials.yml").read_text()
+        credentials = (
+            REPO / f"examples/inventories/{env_name}/group_vars/all/credentials.yml"
+        ).read_text()
         for name in vault:
             assert name in credentials, f"{name} is never read in {env_name}/credentials.yml"
 
 
 def test_readme_documents_the_vault_and_offline_behaviour():
-    text = (REPO / "inventories/dev/README.md").read_text()
+    text = (REPO / "examples/inventories/dev/README.md").read_text()
     assert "encrypt_string" in text and "no vault secrets" in text
     assert "Failed to describe instances" in text

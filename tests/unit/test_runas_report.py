@@ -460,7 +460,7 @@ def _inventory_groups():
                     groups.update(value)
                 walk(value)
 
-    for path in (REPO / "inventories").glob("*/*.yml"):
+    for path in [*REPO.glob("inventories/*/*.yml"), *REPO.glob("examples/inventories/*/*.yml")]:
         walk(yaml.safe_load(path.read_text()))
     return groups - {"all", "ungrouped"}
 
