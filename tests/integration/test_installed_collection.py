@@ -80,7 +80,7 @@ MODEL = {
         "saml_provider": PROVIDER,
         "federation_roles": [{"name": ROLE}],
         "policy_name": POLICY,
-        "session_preferences": {"run_as_enabled": True, "run_as_default_user": "ssm-user"},
+        "session_preferences": {"run_as_enabled": True},
     },
     "adfs": {"mode": "export"},
 }

@@ -59,10 +59,26 @@ def test_the_accounts_play_runs_before_the_aws_side(playbook):
     assert all(AWS_ROLE not in roles(p) for p in plays[:accounts])
 
 
-def test_site_order_is_preflight_accounts_aws_adfs_linux():
+def guards(play):
+    return any("amazon.aws.aws_caller_info" in task for task in play.get("tasks", []))
+
+
+@pytest.mark.parametrize("playbook", APPLYING_AWS)
+def test_the_account_guard_runs_before_the_accounts_play(playbook):
+    """Credentials of another account stop the run before any write, the instances' too."""
+    plays = expand(PLAYBOOKS / playbook)
+    first_guard = next(i for i, play in enumerate(plays) if guards(play))
+    assert first_guard < index_of(plays, ACCOUNTS_ROLE)
+    play = plays[first_guard]
+    assert play["hosts"] == "aws_accounts" and play["any_errors_fatal"] is True
+    assert play["effective_tags"] == plays[index_of(plays, AWS_ROLE)]["effective_tags"]
+
+
+def test_site_order_is_preflight_guard_accounts_aws_adfs_linux():
     plays = expand(PLAYBOOKS / "site.yml")
     assert [p["source"] for p in plays] == [
         "preflight.yml",
+        "aws.yml",
         "accounts.yml",
         "aws.yml",
         "adfs.yml",
