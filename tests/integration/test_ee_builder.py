@@ -8,6 +8,7 @@ A user's, listing only this collection: the build context installs the tarball, 
 the image build runs next (`ansible-builder introspect` over the installed collections) finds
 the collection's Python and system packages through meta/execution-environment.yml."""
 
+import os
 import re
 import subprocess
 import sys
@@ -149,9 +150,13 @@ def test_a_users_ee_listing_only_this_collection_gets_its_dependencies(
     assert "introspect" in containerfile
     # The galaxy stage: the collection installed where the builder stage introspects it.
     staged = tmp_path / "usr/share/ansible/collections"
+    # As the image's galaxy stage runs it: none of this checkout's Ansible settings (its
+    # ansible.cfg would find the collection already installed and install nothing).
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     done = subprocess.run(
         [str(GALAXY), "collection", "install", "--offline", "-rrequirements.yml", f"-p{staged}"],
         cwd=build,
+        env=clean,
         capture_output=True,
         text=True,
         timeout=300,
