@@ -59,8 +59,22 @@ def test_the_accounts_play_runs_before_the_aws_side(playbook):
     assert all(AWS_ROLE not in roles(p) for p in plays[:accounts])
 
 
+ACCOUNT_TASKS = yaml.safe_load((REPO / "roles/aws_federation/tasks/account.yml").read_text())
+
+
 def guards(play):
-    return any("amazon.aws.aws_caller_info" in task for task in play.get("tasks", []))
+    """The play asks STS for the caller's account: itself, or through the role's account.yml."""
+    for task in play.get("tasks", []):
+        if "amazon.aws.aws_caller_info" in task:
+            return True
+        include = task.get("ansible.builtin.include_role") or {}
+        if include.get("name") == AWS_ROLE and "account.yml" in (task.get("loop") or []):
+            return True
+    return False
+
+
+def test_the_role_account_check_asks_sts():
+    assert any("amazon.aws.aws_caller_info" in task for task in ACCOUNT_TASKS)
 
 
 @pytest.mark.parametrize("playbook", APPLYING_AWS)
