@@ -10,13 +10,19 @@ BIN = Path(sys.executable).parent
 
 
 def ansible_env(root, collections=REPO / "collections"):
-    """The caller's environment without Ansible or AWS settings, the collection on the path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
+    """A user's shell: none of the caller's Ansible or AWS settings (nor this machine's
+    PYTHONDONTWRITEBYTECODE, which would hide bytecode written next to the collection), the
+    collection on the path, Ansible's own files under root."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANSIBLE_", "AWS_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         PATH=f"{BIN}:{env.get('PATH', '')}",
         ANSIBLE_COLLECTIONS_PATH=str(collections),
         ANSIBLE_HOME=str(root / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(root / "ansible-tmp"),
+        ANSIBLE_LOCAL_TEMP=str(root / "ansible-home/tmp"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_DEPRECATION_WARNINGS="false",
         AWS_CONFIG_FILE=os.devnull,

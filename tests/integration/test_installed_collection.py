@@ -31,6 +31,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from as_user import ansible_env
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -119,27 +120,6 @@ def test_tarball_holds_only_what_users_need(collection_tarball):
     for name, text in texts.items():
         for unshipped in ("inventories/lab", "lab/lab.py", "tools/", ".lab/", "playbook_dir"):
             assert unshipped not in text, f"{name} refers to {unshipped}"
-
-
-def ansible_env(root, collections):
-    """A user's shell: no Ansible or AWS settings of ours, only the installed collections path."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANSIBLE_", "AWS_")) and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    env.update(
-        PATH=f"{BIN}:{env.get('PATH', '')}",
-        ANSIBLE_COLLECTIONS_PATH=str(collections),
-        ANSIBLE_HOME=str(root / "ansible-home"),
-        ANSIBLE_LOCAL_TEMP=str(root / "ansible-home/tmp"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_DEPRECATION_WARNINGS="false",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
 
 
 def run(cwd, collections, *argv, home=None, timeout=300):
