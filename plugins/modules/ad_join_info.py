@@ -147,7 +147,7 @@ platform_facts:
 ready:
   description:
     - The host is joined to O(realm), no package is missing and, with O(mkhomedir=true), PAM
-      home creation is not known to be off: the join tasks have nothing to do.
+      home creation is not known to be off - the join tasks have nothing to do.
   returned: always
   type: bool
   version_added: 0.2.0
