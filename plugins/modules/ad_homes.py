@@ -24,15 +24,33 @@ description:
   - Homes it created are recorded in O(state_file); with O(state=absent) exactly those
     homes are removed (still directories owned by the recorded uid), nothing else.
   - Existing homes are never modified.
+  - With O(refresh_timer=true) the same call installs a refresher, so that members who join a
+    group later get their homes without another run (the SSM agent needs them before their first
+    session) - a systemd timer that runs a oneshot service every O(refresh_interval) seconds.
+    The service runs this collection's C(module_utils/ad_homes.py) itself, installed as
+    C(/usr/local/libexec/federated-ssm-runas/ad_homes.py) with the standard library only, with
+    its configuration in C(/etc/federated-ssm-runas/ad_homes_refresh.json) (the groups, O(base),
+    O(skel), O(state_file), O(missing_groups)). Each pass invalidates only these groups in
+    SSSD's cache (C(sss_cache -g)), creates the homes that are missing exactly as this module
+    does, records them in O(state_file), logs each to the journal and removes nothing.
+  - The units are C(federated-ssm-runas-homes.service) and C(.timer) in C(/etc/systemd/system);
+    they are reloaded and the timer restarted only when a unit file changed.
 author:
   - federated.ssm_runas maintainers (@federated)
 options:
   state:
     description:
-      - V(present) creates missing homes, V(absent) removes the homes recorded in O(state_file).
+      - V(present) creates missing homes, V(absent) removes the refresher and (with
+        O(remove_homes)) the homes recorded in O(state_file).
     type: str
     choices: [present, absent]
     default: present
+  remove_homes:
+    description:
+      - With O(state=absent), also remove the homes recorded in O(state_file). The refresher
+        is removed either way.
+    type: bool
+    default: true
   groups:
     description:
       - AD group names (without domain) whose members get a home.
@@ -76,6 +94,25 @@ options:
       - JSON record of the homes this module created.
     type: path
     default: /var/lib/federated-ssm-runas/ad_homes.json
+  resolve_members:
+    description:
+      - Look the members of O(groups) up now and create their homes. V(false) skips that, for
+        a host that cannot resolve them yet (check mode before the join); the refresher is
+        still configured for O(groups).
+    type: bool
+    default: true
+  refresh_timer:
+    description:
+      - Install (V(true)) or remove (V(false)) the refresher. Without O(groups) it is removed.
+      - Needs systemd on the host.
+    type: bool
+    default: false
+  refresh_interval:
+    description:
+      - Seconds between two passes of the refresher (and from the timer's start to the first),
+        at least 10.
+    type: int
+    default: 300
   sssd_settings:
     description:
       - Keys of O(sssd_conf) to set first, as a mapping of section to a mapping of key to value
@@ -103,8 +140,8 @@ extends_documentation_fragment:
 attributes:
   safe_file_operations:
     support: partial
-    details: O(sssd_conf) and O(state_file) are replaced atomically; a new home is copied from
-      O(skel) in place.
+    details: O(sssd_conf), O(state_file) and the refresher's files are replaced atomically; a new
+      home is copied from O(skel) in place.
 """
 
 EXAMPLES = r"""
@@ -122,7 +159,14 @@ EXAMPLES = r"""
     groups: [NetworkAdmins, SysAdmins, Help Desk]
     domain: example.test
 
-- name: Homes created for AD users are gone
+- name: Members of the run-as groups have homes, also those who join later (checked every 5 min)
+  federated.ssm_runas.ad_homes:
+    groups: [NetworkAdmins, SysAdmins]
+    domain: example.test
+    refresh_timer: true
+    refresh_interval: 300
+
+- name: Homes created for AD users are gone, and so is the refresher
   federated.ssm_runas.ad_homes:
     state: absent
 """
@@ -164,19 +208,31 @@ sssd_restarted:
   description: Whether SSSD's caches were flushed and SSSD restarted because O(sssd_conf) changed.
   returned: always
   type: bool
+refresh_changes:
+  description: What was (or would be) done to the refresher's files and units.
+  returned: always
+  type: list
+  elements: str
+  sample: ["created /etc/systemd/system/federated-ssm-runas-homes.timer",
+           "systemctl daemon-reload", "systemctl enable federated-ssm-runas-homes.timer"]
 """
 
 import grp  # noqa: E402 - ansible-test wants the docs before imports
 import os  # noqa: E402
 import pwd  # noqa: E402
 import shutil  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils import (  # noqa: E402
+    ad_homes_refresh as refresher,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes import (  # noqa: E402
     HomesError,
     create_home,
     load_manifest,
+    manifest_lock,
     plan,
     qualify,
     removable,
@@ -244,10 +300,50 @@ def sssd(module, result):
     return True
 
 
-def present(module, result):
+def wants_refresher(params):
+    return params["state"] == "present" and params["refresh_timer"] and bool(params["groups"])
+
+
+def refresh(module, result, names, systemd):
+    """The refresher installed for names (or removed); same call, no extra round trip."""
+    params = module.params
+    try:
+        if wants_refresher(params):
+            config = refresher.render_config(
+                names,
+                params["base"],
+                params["skel"],
+                params["state_file"],
+                params["missing_groups"],
+            )
+            files = refresher.desired_files(
+                refresher.PATHS,
+                refresher.interpreter(sys.executable),
+                config,
+                params["refresh_interval"],
+            )
+            changes, diffs = refresher.ensure(module, systemd, refresher.PATHS, files)
+        else:
+            changes, diffs = refresher.remove(module, systemd, refresher.PATHS)
+    except (RuntimeError, ValueError, OSError) as exc:
+        module.fail_json(msg="ad_homes: refresher: %s" % exc, **result)
+    result["refresh_changes"] = changes
+    result["diff"].extend(diffs)
+    if changes:
+        result["changed"] = True
+
+
+def present(module, result, systemd):
     params = module.params
     names = [qualify(g, params["domain"], params["fully_qualified"]) for g in params["groups"]]
     restarted = sssd(module, result)
+    if params["resolve_members"]:
+        homes(module, result, names, restarted)
+    refresh(module, result, names, systemd)
+
+
+def homes(module, result, names, restarted):
+    params = module.params
     if not names:
         return
     cache_tool = module.get_bin_path("sss_cache")
@@ -291,19 +387,27 @@ def present(module, result):
     )
     if module.check_mode:
         return
-    manifest = load_manifest(params["state_file"])
 
     def write(path, data):
         write_file(module, path, data, 0o600, keep_dest_attrs=False)
 
-    for _name, path, uid, gid in to_create:
-        create_home(path, uid, gid, params["skel"])
-        manifest[path] = uid
-        # Recorded after each home, so an interrupted run still knows what it made.
-        save_manifest(params["state_file"], manifest, write)
+    # The refresher records its homes in the same file: one writer at a time.
+    with manifest_lock(params["state_file"]):
+        manifest = load_manifest(params["state_file"])
+        for _name, path, uid, gid in to_create:
+            if os.path.lexists(path):
+                continue  # the refresher made it while this call waited for the lock
+            create_home(path, uid, gid, params["skel"])
+            manifest[path] = uid
+            # Recorded after each home, so an interrupted run still knows what it made.
+            save_manifest(params["state_file"], manifest, write)
 
 
-def absent(module, result):
+def absent(module, result, systemd):
+    # The refresher first, so that no pass creates a home while they are being removed.
+    refresh(module, result, [], systemd)
+    if not module.params["remove_homes"]:
+        return
     state_file = module.params["state_file"]
     manifest = load_manifest(state_file)
     gone = sorted(p for p, uid in manifest.items() if removable(p, uid))
@@ -334,6 +438,10 @@ def main():
             sssd_settings=dict(type="dict", default={}),
             sssd_conf=dict(type="path", default="/etc/sssd/sssd.conf"),
             sssd_conf_mode=dict(type="raw", default="0600"),
+            resolve_members=dict(type="bool", default=True),
+            refresh_timer=dict(type="bool", default=False),
+            refresh_interval=dict(type="int", default=300),
+            remove_homes=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -346,13 +454,25 @@ def main():
         missing_groups=[],
         sssd_changes=[],
         sssd_restarted=False,
+        refresh_changes=[],
         diff=[],
     )
+    # The refresher's preconditions are checked before anything changes.
+    interval = module.params["refresh_interval"]
+    if module.params["refresh_timer"] and interval < refresher.MIN_INTERVAL:
+        module.fail_json(
+            msg="ad_homes: refresh_interval %d: give at least %d seconds"
+            % (interval, refresher.MIN_INTERVAL),
+            **result,
+        )
+    systemd = refresher.Systemd(module)
+    if wants_refresher(module.params) and not systemd.running:
+        module.fail_json(msg="ad_homes: refresher: %s" % refresher.NO_SYSTEMD, **result)
     try:
         if module.params["state"] == "present":
-            present(module, result)
+            present(module, result, systemd)
         else:
-            absent(module, result)
+            absent(module, result, systemd)
     except HomesError as exc:
         module.fail_json(msg="ad_homes: %s" % exc, **result)
     if not result["diff"]:
