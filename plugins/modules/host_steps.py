@@ -35,7 +35,7 @@ options:
         description: The module the step runs.
         type: str
         required: true
-        choices: [ad_join_info]
+        choices: [ad_homes, ad_join_info]
       name:
         description: Key of the step's result in RV(steps); defaults to O(steps[].module).
         type: str
@@ -56,6 +56,7 @@ attributes:
     platforms: posix
 seealso:
   - module: federated.ssm_runas.ad_join_info
+  - module: federated.ssm_runas.ad_homes
 """
 
 EXAMPLES = r"""
@@ -85,6 +86,7 @@ stopped:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.federated.ssm_runas.plugins.module_utils import (  # noqa: E402
+    ad_homes_main,
     ad_join_info_main,
 )
 from ansible_collections.federated.ssm_runas.plugins.module_utils.host_steps import (  # noqa: E402
@@ -92,6 +94,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.host_steps imp
 )
 
 REGISTRY = {
+    "ad_homes": (ad_homes_main.ARGUMENT_SPEC, ad_homes_main.run),
     "ad_join_info": (ad_join_info_main.ARGUMENT_SPEC, ad_join_info_main.run),
 }
 
