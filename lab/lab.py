@@ -681,9 +681,7 @@ def cmd_up(args) -> None:
     distros = args.instance or ["debian12"]
     for distro in distros:
         if distro not in INSTANCE_KINDS:
-            raise SystemExit(
-                f"lab: --instance {distro!r}: choose from {', '.join(INSTANCE_KINDS)}"
-            )
+            raise SystemExit(f"lab: --instance {distro!r}: choose from {', '.join(INSTANCE_KINDS)}")
     lab.secrets()
     lab.saml_metadata()
     instances: list[str] = []

@@ -300,7 +300,7 @@ def policy_ok(module, visudo):
     return run_visudo(module, visudo, ["-c"])
 
 
-def install(module, visudo, path, data, before, sudo):
+def install(module, visudo, path, data, before, *, sudo):
     """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
     content = data.decode("utf-8")
     pre_rc, _pre_out = policy_ok(module, visudo)
@@ -356,7 +356,7 @@ def present(module, labels):
         # Same visudo verdict as a real run, without touching the target directory.
         os.unlink(check_candidate(module, visudo, data, module.tmpdir))
     elif changed:
-        install(module, visudo, path, data, before, sudo)
+        install(module, visudo, path, data, before, sudo=sudo)
     module.exit_json(
         changed=changed,
         path=path,
