@@ -125,7 +125,16 @@ notes:
   - Command names are looked up in the fixed path
     C(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); the first executable
     file wins. Symlinks are kept as found, so sudo matches the name the user types.
-  - Needs C(visudo) on the host (package C(sudo)) and root privileges.
+  - Needs C(visudo) on the host (package C(sudo), or C(sudo-rs)) and root privileges.
+  - Which sudo reads the rules is found in the same call with C(sudo -V) (the C(sudo) first on
+    the path above), plus C(sudo-rs -V) when sudo-rs is installed beside sudo and reads the same
+    rules. With sudo-rs (Debian 13's C(sudo-rs) package, Ubuntu 25.10's default sudo) its own
+    C(visudo) checks the rules, and what sudo-rs cannot express is refused before anything is
+    written, naming the variable and the fix - seen with sudo-rs 0.2.5 - group or user names
+    with C(@) (fully-qualified names), spaces or other characters than letters, digits,
+    C(.) C(-) C(_), names starting with C(_), C(sudoedit), and arguments with C(*) C(?) C([)
+    C(]) or a leading C(^). A group rule sudo-rs will not match because the group has too many
+    members for its lookup gets a warning.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
@@ -198,6 +207,29 @@ skipped_commands:
       type: str
       sample: was not found in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   sample: []
+sudo:
+  description: The sudo found on the host, which decides how the rules are checked.
+  returned: when O(state=present)
+  type: dict
+  version_added: 0.2.0
+  contains:
+    path:
+      description: The C(sudo) first on the fixed search path, or null when there is none.
+      type: str
+      sample: /usr/bin/sudo
+    implementation:
+      description: V(sudo) or V(sudo-rs), from C(sudo -V); null without sudo.
+      type: str
+      sample: sudo-rs
+    version:
+      description: Its version.
+      type: str
+      sample: 0.2.5
+    sudo_rs:
+      description: The sudo-rs that reads these rules (the sudo itself or one installed beside
+        it), whose limits were applied, or null.
+      type: str
+      sample: sudo-rs 0.2.5 (the sudo on this host)
 """
 
 import os  # noqa: E402 - ansible-test wants the docs before imports
@@ -209,6 +241,18 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file im
     write_temp,
 )
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import build  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_host import (  # noqa: E402
+    detect_sudo,
+    find_visudo,
+    group_entry,
+    read_text,
+    sudo_rs_policy,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_sudo_rs import (  # noqa: E402
+    SUDO_RS,
+    big_group_warnings,
+    included,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (  # noqa: E402
     SudoersError,
     check_file_path,
@@ -256,7 +300,7 @@ def policy_ok(module, visudo):
     return run_visudo(module, visudo, ["-c"])
 
 
-def install(module, visudo, path, data, before):
+def install(module, visudo, path, data, before, *, sudo):
     """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
     content = data.decode("utf-8")
     pre_rc, _pre_out = policy_ok(module, visudo)
@@ -280,17 +324,27 @@ def install(module, visudo, path, data, before):
             changed=True,
             content=content,
         )
-    if post_rc == 0 and "%s: parsed OK" % path not in post_out:
+    if sudo["implementation"] == SUDO_RS:
+        # sudo-rs's visudo -c names only the main file: follow its includes instead.
+        policy = sudo_rs_policy()
+        if not included(read_text, policy, path):
+            module.warn("%s is not included by %s: its rules have no effect" % (path, policy))
+    elif post_rc == 0 and "%s: parsed OK" % path not in post_out:
         module.warn("%s is not included by /etc/sudoers: its rules have no effect" % path)
 
 
-def present(module, visudo, labels):
+def present(module, labels):
     params = module.params
+    sudo = detect_sudo(module, params["path"])
     try:
-        result = build(params, labels=labels)
+        result = build(params, labels=labels, sudo_rs=sudo["sudo_rs"])
     except SudoersError as error:
-        module.fail_json(msg="; ".join(error.errors), errors=error.errors)
-    for warning in result["warnings"]:
+        module.fail_json(msg="; ".join(error.errors), errors=error.errors, sudo=sudo)
+    visudo = find_visudo(module, sudo)
+    warnings = result["warnings"]
+    if sudo["sudo_rs"]:
+        warnings = warnings + big_group_warnings(result["spec"], group_entry, sudo["sudo_rs"])
+    for warning in warnings:
         module.warn(warning)
     path, content = params["path"], result["content"]
     data = content.encode("utf-8")
@@ -302,13 +356,14 @@ def present(module, visudo, labels):
         # Same visudo verdict as a real run, without touching the target directory.
         os.unlink(check_candidate(module, visudo, data, module.tmpdir))
     elif changed:
-        install(module, visudo, path, data, before)
+        install(module, visudo, path, data, before, sudo=sudo)
     module.exit_json(
         changed=changed,
         path=path,
         content=content,
         resolved_commands=result["resolved"],
         skipped_commands=result["skipped"],
+        sudo=sudo,
         diff={
             "before": text_of(before),
             "after": content,
@@ -366,10 +421,7 @@ def main():
         module.fail_json(msg=error)
     if module.params["state"] == "absent":
         absent(module)
-    visudo = module.get_bin_path("visudo", opt_dirs=["/usr/sbin", "/sbin"])
-    if visudo is None:
-        module.fail_json(msg="visudo was not found on this host: install the sudo package")
-    present(module, visudo, labels)
+    present(module, labels)
 
 
 if __name__ == "__main__":
