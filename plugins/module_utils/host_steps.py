@@ -73,8 +73,30 @@ def _validate(name, spec, args):
     return result.validated_parameters
 
 
+def _from_steps(name, results, args_from):
+    """{arg: value} for args_from's {arg: 'step.key.key'} paths into earlier steps' results."""
+    values = {}
+    for arg, path in (args_from or {}).items():
+        value = results
+        for part in path.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise StepEnded(
+                    {
+                        "msg": "step %s: args_from %s=%s: no such value in the earlier steps' "
+                        "results" % (name, arg, path)
+                    },
+                    failed=True,
+                )
+            value = value[part]
+        values[arg] = value
+    return values
+
+
 def run_steps(parent, steps, registry):
-    """Run steps [{name, module, args}] in order on parent (the real AnsibleModule).
+    """Run steps [{name, module, args, args_from}] in order on parent (the real AnsibleModule).
+
+    args_from maps an argument to a dotted path into the results of earlier steps
+    (``probe.platform.sssd_conf_mode``), for values only the host knows.
 
     registry maps a module name to (argument_spec, run): run(module) ends with exit_json or
     fail_json like a module's main. Returns a result dict: changed, failed, steps (name ->
@@ -89,7 +111,9 @@ def run_steps(parent, steps, registry):
             return out
         spec, run = registry[module_name]
         try:
-            params = _validate(name, spec, step.get("args"))
+            args = dict(step.get("args") or {})
+            args.update(_from_steps(name, out["steps"], step.get("args_from")))
+            params = _validate(name, spec, args)
             run(StepModule(parent, params))
         except StepEnded as ended:
             result = ended.result

@@ -35,12 +35,19 @@ options:
         description: The module the step runs.
         type: str
         required: true
-        choices: [ad_homes, ad_join_info]
+        choices: [ad_homes, ad_join_info, sudoers_file]
       name:
         description: Key of the step's result in RV(steps); defaults to O(steps[].module).
         type: str
       args:
         description: The module's arguments, as in a task of its own.
+        type: dict
+        default: {}
+      args_from:
+        description:
+          - Arguments taken from the results of earlier steps, as a mapping of argument name to
+            a dotted path C(<step name>.<key>[.<key>...]) - for values only the host knows, such
+            as a platform setting the probe step found. They override O(steps[].args).
         type: dict
         default: {}
 extends_documentation_fragment:
@@ -57,6 +64,7 @@ attributes:
 seealso:
   - module: federated.ssm_runas.ad_join_info
   - module: federated.ssm_runas.ad_homes
+  - module: federated.ssm_runas.sudoers_file
 """
 
 EXAMPLES = r"""
@@ -88,6 +96,7 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.federated.ssm_runas.plugins.module_utils import (  # noqa: E402
     ad_homes_main,
     ad_join_info_main,
+    sudoers_file_main,
 )
 from ansible_collections.federated.ssm_runas.plugins.module_utils.host_steps import (  # noqa: E402
     run_steps,
@@ -95,6 +104,7 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.host_steps imp
 
 REGISTRY = {
     "ad_homes": (ad_homes_main.ARGUMENT_SPEC, ad_homes_main.run),
+    "sudoers_file": (sudoers_file_main.ARGUMENT_SPEC, sudoers_file_main.run),
     "ad_join_info": (ad_join_info_main.ARGUMENT_SPEC, ad_join_info_main.run),
 }
 
@@ -110,6 +120,7 @@ def main():
                     module=dict(type="str", required=True, choices=sorted(REGISTRY)),
                     name=dict(type="str"),
                     args=dict(type="dict", default={}),
+                    args_from=dict(type="dict", default={}),
                 ),
             ),
         ),

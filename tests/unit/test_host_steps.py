@@ -156,3 +156,24 @@ def test_the_join_probe_stops_the_steps_unless_the_host_is_ready(joined, install
     assert out["stopped"] == stopped
     assert out["steps"]["probe"]["ready"] is (stopped is None)
     assert len(log) == (0 if stopped else 1)
+
+
+def test_a_later_step_takes_arguments_from_an_earlier_result():
+    log = []
+    registry = {
+        "a": (SPEC, recorder([], {"platform": {"mode": "0640"}})),
+        "b": (SPEC, recorder(log, {})),
+    }
+    steps = [
+        {"module": "a", "name": "probe", "args": {"path": "/p"}},
+        {
+            "module": "b",
+            "args": {"path": "/q", "mode": "0600"},
+            "args_from": {"mode": "probe.platform.mode"},
+        },
+    ]
+    out = run_steps(Parent(), steps, registry)
+    assert not out["failed"] and log == [{"path": "/q", "mode": "0640"}]
+    steps[1]["args_from"] = {"mode": "probe.platform.colour"}
+    out = run_steps(Parent(), steps, registry)
+    assert out["failed"] and "probe.platform.colour" in out["msg"]

@@ -11,9 +11,11 @@ import subprocess
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers as s
-from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers_host
+from ansible_collections.federated.ssm_runas.plugins.module_utils import (
+    sudoers_file_main,
+    sudoers_host,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers_sudo_rs as rs
-from ansible_collections.federated.ssm_runas.plugins.modules import sudoers_file
 from sudoers_env import ROLE, spec
 from test_sudoers_visudo import VISUDO, needs_root, needs_visudo, run_module
 
@@ -179,8 +181,8 @@ def test_includedir_skips_names_sudo_skips():
 def sudo_rs_here(monkeypatch):
     found = {"path": "/usr/bin/sudo", "implementation": "sudo-rs", "version": "0.2.5",
              "sudo_rs": WHERE}  # fmt: skip
-    monkeypatch.setattr(sudoers_file, "detect_sudo", lambda _module, _path: dict(found))
-    monkeypatch.setattr(sudoers_file, "find_visudo", lambda _module, _sudo: VISUDO)
+    monkeypatch.setattr(sudoers_file_main, "detect_sudo", lambda _module, _path: dict(found))
+    monkeypatch.setattr(sudoers_file_main, "find_visudo", lambda _module, _sudo: VISUDO)
     return found
 
 
@@ -211,7 +213,7 @@ def test_module_refuses_on_a_sudo_rs_host_before_writing(tmp_path, capsys, monke
 @needs_root
 def test_module_writes_what_sudo_rs_reads_and_checks_its_includes(tmp_path, capsys, monkeypatch):
     sudo_rs_here(monkeypatch)
-    monkeypatch.setattr(sudoers_file, "group_entry", lambda _name: None)
+    monkeypatch.setattr(sudoers_file_main, "group_entry", lambda _name: None)
     args = {
         "path": str(tmp_path / "ssm-runas"),
         "fully_qualified": False,
@@ -220,7 +222,7 @@ def test_module_writes_what_sudo_rs_reads_and_checks_its_includes(tmp_path, caps
     }
     policy = tmp_path / "sudoers-rs"
     policy.write_text("root ALL=(ALL:ALL) ALL\n")
-    monkeypatch.setattr(sudoers_file, "sudo_rs_policy", lambda: str(policy))
+    monkeypatch.setattr(sudoers_file_main, "sudo_rs_policy", lambda: str(policy))
     result = run_module(args, capsys)
     assert result["changed"] is True, result
     assert "%networkadmins ALL=(ALL) NOPASSWD: NW_CMDS\n" in result["content"]
