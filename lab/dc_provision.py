@@ -70,6 +70,13 @@ def ensure_running():
         wait_port(port)
 
 
+def exists(samdb, dn):
+    try:
+        return len(samdb.search(dn, scope=ldb.SCOPE_BASE, attrs=[])) == 1
+    except ldb.LdbError:
+        return False
+
+
 def cast(cfg):
     lp = LoadParm()
     lp.load_default()
@@ -87,8 +94,11 @@ def cast(cfg):
 
     samdb.setpassword("(sAMAccountName=Administrator)", cfg["admin_password"])
     for group in cfg["groups"]:
-        if find(group) is None:
-            samdb.newgroup(group)
+        ou = group.get("ou")
+        if ou and not exists(samdb, f"{ou},{base}"):
+            samdb.create_ou(f"{ou},{base}")
+        if find(group["name"]) is None:
+            samdb.newgroup(group["name"], groupou=ou)
     for user in cfg["users"]:
         if find(user["name"]) is None:
             samdb.newuser(user["name"], user["password"], useusernameascn=True)
