@@ -75,9 +75,10 @@ USERS = [
     {"name": "erin", "groups": ["Help Desk"]},
     # Seeded broken on purpose: a UPN suffix that is not the realm (the classic failure).
     {"name": "mallory", "groups": ["NetworkAdmins"], "upn": "mallory@partner.test"},
-    # Seeded broken on purpose: SSSD maps Contractors' SID (from tokenGroups) to a GID but
-    # cannot name it, so `id` lists a bare GID and the agent refuses frank ("invalid group").
-    {"name": "frank", "groups": ["NetworkAdmins", "Contractors"]},
+    # Seeded broken on purpose: frank's primary group is Contractors, which SSSD cannot read
+    # (outside its group search base): it maps the group's SID to frank's GID but cannot name
+    # it, so `id` lists a bare GID and the agent refuses frank ("invalid group").
+    {"name": "frank", "groups": ["NetworkAdmins", "Contractors"], "primary_group": "Contractors"},
 ]
 
 

@@ -66,13 +66,22 @@ def _not_found(value, host, ident, model, ctx):
 
 
 def _unnamed_group(value, host, agent, ctx):
+    gid = agent.get("entry")
     words = {
         "value": value,
         "host": host,
-        "gid": agent.get("entry"),
+        "gid": gid,
         "said": INVALID_GROUP,
         "apply": ctx["instance_apply"],
     }
+    if str(agent.get("gid")) == gid:
+        leave = (
+            "- since GID %(gid)s is the user's primary group (primaryGroupID in AD) - set the "
+            "user's primary group to one %(host)s names (Domain Users: primaryGroupID 513) and "
+            "take the user out of the other group" % words
+        )
+    else:
+        leave = "remove the user from that group in AD"
     return (
         "`id %(value)s` on %(host)s lists GID %(gid)s without a name, and the agent refuses any "
         'group entry without one ("%(said)s"): nothing on %(host)s names GID %(gid)s (`getent '
@@ -80,8 +89,8 @@ def _unnamed_group(value, host, agent, ctx):
         "read the group, typically because it lies outside SSSD's ldap_group_search_base or in a "
         "domain SSSD cannot read; for a local group /etc/group lacks it. Make the group "
         "resolvable on %(host)s (widen SSSD's group search base and %(apply)s, or move the "
-        "group into it in AD) or remove the user from that group, then run `sss_cache -E` on "
-        "%(host)s and check that `id %(value)s` names every group" % words
+        "group into it in AD), or %(leave)s; then run `sss_cache -E` on %(host)s and check that "
+        "`id %(value)s` names every group" % dict(words, leave=leave)
     )
 
 

@@ -19,11 +19,18 @@ LAB_ALICE = (
     "groups=1816400513(domain users@example.test),1816401104(sysadmins@example.test)\n"
 )
 # ... and frank, whose Contractors group lies outside SSSD's ldap_group_search_base: SSSD maps
-# its SID to a GID from tokenGroups but cannot name it.
-LAB_FRANK = (
+# its SID (from tokenGroups) to a GID but cannot name it. As a plain member (seen until SSSD
+# drops the group it could not read from its cache) ...
+LAB_FRANK_MEMBER = (
     "uid=1816401115(frank@example.test) gid=1816400513(domain users@example.test) "
     "groups=1816400513(domain users@example.test),1816401114,"
     "1816401103(networkadmins@example.test)\n"
+)
+# ... and with Contractors as his primary group (primaryGroupID), as the lab seeds him.
+LAB_FRANK = (
+    "uid=1816401115(frank@example.test) gid=1816401114 "
+    "groups=1816401114,1816401103(networkadmins@example.test),"
+    "1816400513(domain users@example.test)\n"
 )
 # SSSD issue #6169: a group SSSD maps to a GID but cannot name; `id` prints the bare number.
 SSSD_BARE = (

@@ -15,6 +15,7 @@ from id_outputs import (
     LAB_ALICE,
     LAB_BOB,
     LAB_FRANK,
+    LAB_FRANK_MEMBER,
     NO_SUCH,
     SSSD_BARE,
     SSSD_BARE_PRIMARY,
@@ -59,9 +60,10 @@ def test_a_user_that_does_not_exist_fails_with_the_agents_words():
     ("name", "out", "uid", "gid", "bare"),
     [
         ("user", SSSD_BARE, 2193058, 2193058, "2100513"),
-        ("frank@example.test", LAB_FRANK, 1816401115, 1816400513, "1816401114"),
+        ("frank@example.test", LAB_FRANK_MEMBER, 1816401115, 1816400513, "1816401114"),
+        ("frank@example.test", LAB_FRANK, 1816401115, 1816401114, "1816401114"),
     ],
-    ids=["last-entry", "middle-entry"],
+    ids=["last-entry", "middle-entry", "primary-group"],
 )
 def test_a_gid_id_cannot_name_is_an_invalid_group(name, out, uid, gid, bare):
     run = FakeId(user(name, out, uid, gid))

@@ -8,7 +8,17 @@ words in the detail, a fix that says what to do.
 import pytest
 from ansible_collections.federated.ssm_runas.plugins.module_utils import agent_resolve as ar
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report_hop as rh
-from id_outputs import ID, LAB_ALICE, LAB_BOB, LAB_FRANK, NO_SUCH, FakeId, ok, user
+from id_outputs import (
+    ID,
+    LAB_ALICE,
+    LAB_BOB,
+    LAB_FRANK,
+    LAB_FRANK_MEMBER,
+    NO_SUCH,
+    FakeId,
+    ok,
+    user,
+)
 from runas_report_env import (
     AUTOMATION,
     MODEL,
@@ -26,9 +36,9 @@ from runas_report_env import (
 FRANK = "frank@example.test"
 
 
-def _frank_probe(**kw):
-    agent = ar.resolve(FakeId(user(FRANK, LAB_FRANK, 1816401115, 1816400513)), FRANK, ID)
-    return probe(FRANK, uid=1816401115, home_uid=1816401115, agent=agent, **kw)
+def _frank_probe(out=LAB_FRANK, gid=1816401114):
+    agent = ar.resolve(FakeId(user(FRANK, out, 1816401115, gid)), FRANK, ID)
+    return probe(FRANK, uid=1816401115, gid=gid, home_uid=1816401115, agent=agent)
 
 
 def _frank_env(**instances):
@@ -52,13 +62,22 @@ def test_a_gid_id_cannot_name_turns_the_id_hop_red_with_the_agents_words():
         "GID 1816401114 without a name",
         "getent group 1816401114",
         "ldap_group_search_base",
-        "remove the user from that group",
+        "set the user's primary group to one i1 names",
         "sss_cache -E",
         "run playbooks/linux.yml (ad_join)",
     ):
         assert words in first["fix"], (words, first["fix"])
+    assert "primary group (primaryGroupID in AD)" in first["fix"]
     # The later hops are still judged from `id <tag>` (which itself exits 0).
     assert _hop(entry, "home")["status"] == rh.PASS
+
+
+def test_an_unnamed_group_that_is_not_the_primary_one_is_left_in_ad():
+    probe_ = _frank_probe(LAB_FRANK_MEMBER, 1816400513)
+    first = only(run(_frank_env(i1=probe_)))["first_failure"]
+    assert first["hop"] == "id" and "GID 1816401114 without a name" in first["fix"]
+    assert "remove the user from that group in AD" in first["fix"]
+    assert "primaryGroupID" not in first["fix"]
 
 
 def test_a_failure_on_one_host_is_red_even_when_another_is_unknown():
