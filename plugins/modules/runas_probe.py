@@ -22,14 +22,15 @@ description:
   - The agent runs C(sh -c "id <name>"), C(sh -c "id -u <name>"), C(sh -c "id -g <name>") and
     C(sh -c "id <name>") with the name unquoted, and parses the output itself. The replay runs
     the same C(id) commands with the name split at spaces as C(sh) splits it, never through a
-    shell, and applies the agent's parsing and checks, so it ends where the agent ends: with the
+    shell, and applies the agent's parsing and checks, so it ends where the agent ends - with the
     uid, gid and group ids the session gets, or with the agent's own error.
   - Also reads the agent's own account (O(agent_user)), which the agent creates with
     passwordless sudo whenever a session starts while run-as is off - whether it exists, what
     C(sudo -l) shows for it and the rules of O(agent_sudoers).
   - Read-only; it never creates or changes anything, so check mode returns the same facts.
   - C(sudo -l -U) needs root, so run it with O(ignore:become=true).
-  - Names are passed as single arguments, never through a shell.
+  - Nothing runs through a shell; apart from the replay, every command gets the name as one
+    argument.
 options:
   names:
     description:
