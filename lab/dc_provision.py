@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Runs inside the lab's DC container: provisions the realm and the cast, idempotently.
 
-Reads JSON on stdin (realm, netbios, forwarder, admin_password, groups, users) so that no
-password ever appears in a process's argv.
+Reads JSON on stdin (realm, netbios, forwarder, admin_password, groups with an optional OU,
+users with their groups and optional primary group) so that no password ever appears in a
+process's argv.
 """
 
 import json
@@ -15,6 +16,8 @@ import time
 # Only inside the DC container (python3-samba); this file never runs on the controller.
 import ldb
 from samba.auth import system_session
+from samba.dcerpc import security
+from samba.ndr import ndr_unpack
 from samba.param import LoadParm
 from samba.samdb import SamDB
 
@@ -70,6 +73,13 @@ def ensure_running():
         wait_port(port)
 
 
+def exists(samdb, dn):
+    try:
+        return len(samdb.search(dn, scope=ldb.SCOPE_BASE, attrs=[])) == 1
+    except ldb.LdbError:
+        return False
+
+
 def cast(cfg):
     lp = LoadParm()
     lp.load_default()
@@ -81,14 +91,24 @@ def cast(cfg):
             base,
             scope=ldb.SCOPE_SUBTREE,
             expression=f"(sAMAccountName={ldb.binary_encode(name)})",
-            attrs=["member", "userPrincipalName"],
+            attrs=["member", "userPrincipalName", "objectSid", "primaryGroupID"],
         )
         return res[0] if len(res) else None
 
+    def rid(group):
+        sid = ndr_unpack(security.dom_sid, group["objectSid"][0])
+        return int(str(sid).rsplit("-", 1)[1])
+
+    def primary_rid(entry):
+        return int(str(entry.get("primaryGroupID", [b"513"])[0]))
+
     samdb.setpassword("(sAMAccountName=Administrator)", cfg["admin_password"])
     for group in cfg["groups"]:
-        if find(group) is None:
-            samdb.newgroup(group)
+        ou = group.get("ou")
+        if ou and not exists(samdb, f"{ou},{base}"):
+            samdb.create_ou(f"{ou},{base}")
+        if find(group["name"]) is None:
+            samdb.newgroup(group["name"], groupou=ou)
     for user in cfg["users"]:
         if find(user["name"]) is None:
             samdb.newuser(user["name"], user["password"], useusernameascn=True)
@@ -104,9 +124,18 @@ def cast(cfg):
             )
             samdb.modify(msg)
         for group in user["groups"]:
-            members = {str(m).lower() for m in find(group).get("member", [])}
-            if str(entry.dn).lower() not in members:
+            found = find(group)
+            members = {str(m).lower() for m in found.get("member", [])}
+            # A primary group's membership is implicit: AD takes it out of "member".
+            if str(entry.dn).lower() not in members and rid(found) != primary_rid(entry):
                 samdb.add_remove_group_members(group, [user["name"]], add_members_operation=True)
+        primary = user.get("primary_group")
+        if primary and rid(find(primary)) != primary_rid(entry):
+            msg = ldb.Message(entry.dn)
+            msg["primaryGroupID"] = ldb.MessageElement(
+                str(rid(find(primary))), ldb.FLAG_MOD_REPLACE, "primaryGroupID"
+            )
+            samdb.modify(msg)
 
 
 def main():

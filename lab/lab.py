@@ -66,7 +66,14 @@ DC_PACKAGES = (
 )
 
 # The walkthrough's cast plus the identities the tests need. UPNs are what ADFS will emit.
-GROUPS = ["NetworkAdmins", "SysAdmins", "Help Desk"]
+# A group lives in CN=Users unless it names an OU (created under the domain).
+GROUPS = [
+    {"name": "NetworkAdmins"},
+    {"name": "SysAdmins"},
+    {"name": "Help Desk"},
+    # Outside the lab's SSSD group search base (inventories/lab, ad_join_sssd_settings).
+    {"name": "Contractors", "ou": "OU=Partners"},
+]
 USERS = [
     {"name": "bob", "groups": ["NetworkAdmins"]},
     {"name": "alice", "groups": ["SysAdmins"]},
@@ -75,6 +82,10 @@ USERS = [
     {"name": "erin", "groups": ["Help Desk"]},
     # Seeded broken on purpose: a UPN suffix that is not the realm (the classic failure).
     {"name": "mallory", "groups": ["NetworkAdmins"], "upn": "mallory@partner.test"},
+    # Seeded broken on purpose: frank's primary group is Contractors, which SSSD cannot read
+    # (outside its group search base): it maps the group's SID to frank's GID but cannot name
+    # it, so `id` lists a bare GID and the agent refuses frank ("invalid group").
+    {"name": "frank", "groups": ["NetworkAdmins", "Contractors"], "primary_group": "Contractors"},
 ]
 
 
@@ -329,10 +340,15 @@ class Lab:
         return self.state / "secrets.json"
 
     def secrets(self) -> dict:
+        data = {"admin_password": password(), "users": {}}
         if self.secrets_file.exists():
-            return json.loads(self.secrets_file.read_text())
+            data = json.loads(self.secrets_file.read_text())
+        missing = [u["name"] for u in USERS if u["name"] not in data["users"]]
+        if self.secrets_file.exists() and not missing:
+            return data
+        # A user added to the cast since the lab's secrets were made gets a password too.
+        data["users"].update({name: password() for name in missing})
         self.state.mkdir(parents=True, exist_ok=True)
-        data = {"admin_password": password(), "users": {u["name"]: password() for u in USERS}}
         fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=2)

@@ -15,15 +15,22 @@ author:
   - federated.ssm_runas maintainers (@federated)
 description:
   - For each name, as the amazon-ssm-agent would receive it in the C(SSMSessionRunAs) tag
-    or as the preferences' C(runAsDefaultUser), runs C(id <name>), reads the status of
+    or as the preferences' C(runAsDefaultUser), replays the agent's own resolution of the
+    user step by step (RV(names.agent)), runs C(id <name>), reads the status of
     C(/home/<name>) (the agent sets C(HOME=/home/<name as given>)), the status of the home
     of the canonical user name, and the output of C(sudo -l -U <name>).
+  - The agent runs C(sh -c "id <name>"), C(sh -c "id -u <name>"), C(sh -c "id -g <name>") and
+    C(sh -c "id <name>") with the name unquoted, and parses the output itself. The replay runs
+    the same C(id) commands with the name split at spaces as C(sh) splits it, never through a
+    shell, and applies the agent's parsing and checks, so it ends where the agent ends - with the
+    uid, gid and group ids the session gets, or with the agent's own error.
   - Also reads the agent's own account (O(agent_user)), which the agent creates with
     passwordless sudo whenever a session starts while run-as is off - whether it exists, what
     C(sudo -l) shows for it and the rules of O(agent_sudoers).
   - Read-only; it never creates or changes anything, so check mode returns the same facts.
   - C(sudo -l -U) needs root, so run it with O(ignore:become=true).
-  - Names are passed as single arguments, never through a shell.
+  - Nothing runs through a shell; apart from the replay, every command gets the name as one
+    argument.
 options:
   names:
     description:
@@ -58,6 +65,8 @@ extends_documentation_fragment:
 notes:
   - The agent resolves the run-as user with C(sh -c "id <name>") and starts the shell
     without PAM, so nothing creates a missing home directory.
+  - The C(id) commands run in the module's locale; an agent whose service runs in a locale that
+    translates C(id)'s C(groups=) label parses no supplementary groups at all.
 seealso:
   - name: Session Manager run-as support for Linux
     description: How the run-as tag selects the operating system user.
@@ -110,6 +119,22 @@ names:
         stdout: "User bob@example.test may run the following commands on i1:\n
           (ALL) NOPASSWD: /usr/bin/ip\n"
         stderr: ""
+      agent:
+        name: bob@example.test
+        words: [bob@example.test]
+        ok: true
+        step: null
+        error: null
+        uid: 1385601104
+        gid: 1385600513
+        groups: [1385600513, 1385601105]
+        calls:
+          - step: exists
+            argv: [/usr/bin/id, bob@example.test]
+            rc: 0
+            stdout: "uid=1385601104(bob@example.test) gid=1385600513(domain users@example.test)
+              groups=1385600513(domain users@example.test),1385601105(networkadmins@example.test)\n"
+            stderr: ""
   contains:
     valid:
       description: False when the name was refused without probing (see RV(names.reason)).
@@ -133,6 +158,48 @@ names:
     sudo:
       description: Return code and output of C(sudo -l -U <name>).
       type: dict
+    agent:
+      description:
+        - The agent's resolution of the name, replayed (the sample lists only its first call).
+      type: dict
+      version_added: 0.2.0
+      contains:
+        words:
+          description: The arguments C(sh) hands to C(id) for the unquoted name; null when not run.
+          type: list
+          elements: str
+        ok:
+          description: True when the agent would start the session with these credentials.
+          type: bool
+        step:
+          description:
+            - Where the agent stops; null when it does not.
+            - C(tag) (not a valid session tag value, so never replayed), C(name) (empty),
+              C(exists) (C(id <name>) fails), C(uid) (C(id -u)), C(gid) (C(id -g)), C(groups)
+              (C(id <name>) again, each C(groups=) entry parsed), C(credentials) (uid or gid 0).
+          type: str
+        error:
+          description: The agent's own error text at that step (the session shows it after
+            C(Unable to start command:)).
+          type: str
+        entry:
+          description: The C(groups=) entry the agent could not parse (step C(groups)).
+          type: str
+          returned: when a group entry failed
+        uid:
+          description: The uid the agent read, once read.
+          type: int
+        gid:
+          description: The gid the agent read, once read.
+          type: int
+        groups:
+          description: The group ids the agent passes to setgroups, once all were parsed.
+          type: list
+          elements: int
+        calls:
+          description: Every C(id) run, in order - C(step), C(argv), C(rc), C(stdout), C(stderr).
+          type: list
+          elements: dict
 agent_user:
   description: The agent's own account (O(agent_user)) on this instance.
   returned: always
@@ -173,6 +240,9 @@ import re  # noqa: E402
 import stat  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.federated.ssm_runas.plugins.module_utils.agent_resolve import (  # noqa: E402
+    resolve,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_agent import (  # noqa: E402
     AGENT_SUDOERS,
     AGENT_USER,
@@ -224,12 +294,15 @@ def stat_path(path):
     }
 
 
-def probe_id(module, id_bin, name):
-    rc, out, err = module.run_command([id_bin, name])
+def id_result(rc, out, err):
     result = {"rc": rc, "ok": rc == 0, "stderr": err.strip()}
     if rc == 0:
         result.update(parse_id(out))
     return result
+
+
+def probe_id(module, id_bin, name):
+    return id_result(*module.run_command([id_bin, name]))
 
 
 def probe_sudo(module, sudo_bin, name):
@@ -239,11 +312,23 @@ def probe_sudo(module, sudo_bin, name):
     return {"rc": rc, "stdout": out, "stderr": err}
 
 
+def replay_agent(module, id_bin, name):
+    """The agent's own resolution of name (agent_resolve), and `id <name>` as one argument."""
+    agent = resolve(module.run_command, name, id_bin)
+    # Unsplit, the agent's `id <name>` output is the one-argument lookup: no second run.
+    same = [c for c in agent["calls"] if c["argv"] == [id_bin, name]]
+    if not same:
+        return agent, probe_id(module, id_bin, name)
+    rc, out, err = same[-1]["rc"], same[-1]["stdout"], same[-1]["stderr"]
+    return agent, id_result(rc, out, err)
+
+
 def probe(module, name, home_root, id_bin, sudo_bin):
     reason = invalid_reason(name)
     if reason:
         return {"valid": False, "reason": reason}
-    result = {"valid": True, "id": probe_id(module, id_bin, name)}
+    agent, ident = replay_agent(module, id_bin, name)
+    result = {"valid": True, "id": ident, "agent": agent}
     result["home"] = stat_path(os.path.join(home_root, name))
     canonical = result["id"].get("user") if result["id"]["ok"] else None
     try:

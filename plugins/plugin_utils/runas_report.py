@@ -13,7 +13,9 @@ claim       the claim rule emits the ssm_runas.ldap_attribute value, in the real
 sts_tag     that value is a valid STS session tag value the agent can pass to ``id``
 trust       each federation role's trust policy allows AssumeRoleWithSAML + TagSession
 preferences SSM-SessionManagerRunShell has runAsEnabled in its latest and default versions
-id          ``id <tag>`` resolves on every instance, not to uid/gid 0
+id          the agent's own resolution of <tag> succeeds on every instance: ``id``, ``id -u``,
+            ``id -g`` run as its ``sh -c`` runs them, every ``groups=`` entry named, uid and
+            gid not 0 (runas_probe replays it; the failure quotes the agent)
 home        /home/<tag as given> exists and belongs to the user (the agent hard-codes it)
 sudo        ``sudo -l -U <tag>`` shows the rules declared for the user's groups
 
@@ -27,6 +29,9 @@ __metaclass__ = type
 
 import unicodedata
 
+from ansible_collections.federated.ssm_runas.plugins.module_utils.agent_resolve import (
+    tag_value_problems,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_model
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     runas_report_accounts as accounts_side,
@@ -53,7 +58,6 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_h
     unread_reason,
 )
 
-_TAG_EXTRA = set("_.:/=+-@")
 # What runas_directory_info returns whenever it could search the directory.
 DIRECTORY_KEYS = ("base_dn", "groups", "users")
 
@@ -92,18 +96,7 @@ def probe_names(directory, model):
 
 def sts_tag_problems(value):
     """Problems with value as an STS session tag value, [] when valid."""
-    problems = []
-    if len(value) > 256:
-        problems.append("is %d characters long; STS allows at most 256" % len(value))
-    bad = sorted(
-        {c for c in value if c not in _TAG_EXTRA and unicodedata.category(c)[0] not in "LZN"}
-    )
-    if bad:
-        problems.append(
-            "contains %s, which STS session tags refuse (allowed: letters, digits, "
-            "spaces and _.:/=+-@)" % " ".join(repr(c) for c in bad)
-        )
-    return problems
+    return tag_value_problems(value)
 
 
 def agent_problems(value):

@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_agent import HOME_ROOT
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+    runas_report_agent as agent_side,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_accounts import (
     DEFAULT_USER,
     REFUSED,
@@ -170,7 +173,7 @@ def _automation_sudo(host, user, probe, rules):
     return None
 
 
-def _automation_account(host, user, probe, ctx):
+def _automation_account(host, user, probe, model, ctx):
     """The account resolves, not to uid/gid 0, with its home where the agent puts HOME."""
     ident = probe.get("id") or {}
     create = (
@@ -179,6 +182,15 @@ def _automation_account(host, user, probe, ctx):
     )
     if not ident.get("ok"):
         return check("automation", FAIL, "%s: %s does not exist" % (host, user), create)
+    agent = probe.get("agent")
+    if agent is not None and not agent.get("ok"):
+        return check(
+            "automation",
+            FAIL,
+            agent_side.failure_detail(host, agent),
+            "the agent refuses Ansible's sessions as %s on %s: %s"
+            % (user, host, agent_side.failure_fix(user, host, probe, model, ctx)),
+        )
     if ident.get("uid") == 0 or ident.get("gid") == 0:
         return check(
             "automation",
@@ -206,7 +218,7 @@ def check_automation(host, names, model, ctx):
     probe = names.get(user)
     if probe is None:
         return _not_probed("automation", host, user, ctx)
-    failed = _automation_account(host, user, probe, ctx) or _automation_sudo(
+    failed = _automation_account(host, user, probe, model, ctx) or _automation_sudo(
         host, user, probe, automation_rules(automation)
     )
     if failed:

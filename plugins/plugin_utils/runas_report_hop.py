@@ -13,7 +13,7 @@ HOPS = (
     ("sts_tag", "valid STS tag value"),
     ("trust", "trust policy allows"),
     ("preferences", "run-as enabled"),
-    ("id", "id <tag> resolves"),
+    ("id", "agent resolves <tag>"),
     ("home", "/home/<tag> owned"),
     ("sudo", "sudo as declared"),
 )

@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+    runas_report_agent as agent_side,
+)
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_hop import (
     CONTEXT,
     FAIL,
@@ -87,36 +90,47 @@ def _per_host(name, value, instances, ctx, judge):
 
 
 def hop_id(value, model, instances, ctx=None):
-    """`id <tag>` resolves on every instance, not to uid or gid 0 (the agent refuses both)."""
+    """The agent's own resolution of <tag> (runas_probe's replay) succeeds on every instance."""
     ctx = ctx or CONTEXT
 
     def judge(host, probe):
-        ident = probe.get("id") or {}
-        if not ident.get("ok"):
-            message = (ident.get("stderr") or "no such user").strip()
-            if model["ldap_attribute"] == "sAMAccountName" and model["fully_qualified_names"]:
-                fix = (
-                    "`id %s` fails on %s (%s): with ssm_runas.fully_qualified_names true SSSD "
-                    "resolves only %s@%s; set ssm_runas.fully_qualified_names: false or use "
-                    "ssm_runas.ldap_attribute: userPrincipalName"
-                    % (value, host, message, value, model["domain"])
-                )
-            else:
-                fix = (
-                    "`id %s` fails on %s (%s) and the agent refuses the session: join %s to %s "
-                    "(%s) and check `sssctl user-checks %s`"
-                    % (value, host, message, host, model["realm"], ctx["instance_apply"], value)
-                )
-            return hop("id", FAIL, "%s: %s" % (host, message), fix)
-        if ident.get("uid") == 0 or ident.get("gid") == 0:
+        agent = probe.get("agent")
+        if not probe.get("valid", True):
             return hop(
                 "id",
                 FAIL,
-                "%s: uid %s gid %s" % (host, ident.get("uid"), ident.get("gid")),
-                "%s resolves to uid/gid 0 on %s, which the agent refuses: fix the user's "
-                "uidNumber/gidNumber in AD or the local account that shadows it" % (value, host),
+                "%s: %s was not probed (%s)" % (host, value, probe.get("reason")),
+                "the run-as name %r %s, so it cannot be a user the agent resolves: change the "
+                "user's %s in AD" % (value, probe.get("reason"), model["ldap_attribute"]),
             )
-        return hop("id", PASS, "%s: %s uid %s" % (host, ident.get("user"), ident.get("uid")))
+        if agent is None:
+            return hop(
+                "id",
+                UNKNOWN,
+                "%s: the agent's resolution was not replayed" % host,
+                "whether the agent resolves %s on %s is unknown: the probe there did not replay "
+                "it (an older runas_probe); update the collection and re-run" % (value, host),
+            )
+        if not agent.get("ok"):
+            return hop(
+                "id",
+                FAIL,
+                agent_side.failure_detail(host, agent),
+                agent_side.failure_fix(value, host, probe, model, ctx),
+            )
+        ident = probe.get("id") or {}
+        return hop(
+            "id",
+            PASS,
+            "%s: %s uid %s gid %s, %d group(s)"
+            % (
+                host,
+                ident.get("user") or value,
+                agent.get("uid"),
+                agent.get("gid"),
+                len(agent.get("groups") or []),
+            ),
+        )
 
     return _per_host("id", value, instances, ctx, judge)
 

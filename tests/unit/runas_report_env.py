@@ -207,6 +207,32 @@ def _stat(path, uid=UID):
     return {"path": path, "exists": True, "is_dir": True, "uid": uid, "gid": GID, "mode": "0700"}
 
 
+def replay(name, *, uid=UID, gid=GID, gids=(GID, UID - 1), step=None, error=None, **extra):
+    """runas_probe's replay of the agent's resolution (agent_resolve.resolve's keys)."""
+    out = {
+        "name": name,
+        "words": [name],
+        "calls": [],
+        "ok": step is None,
+        "step": step,
+        "error": error,
+        "uid": uid,
+        "gid": gid,
+        "groups": list(gids) if step in (None, "credentials") else None,
+    }
+    out.update(extra)
+    return out
+
+
+def _replay_for(name, id_ok, uid, gid):
+    if not id_ok:
+        error = f"failed to start pty since RunAs user {name} does not exist"
+        return replay(name, uid=None, gid=None, step="exists", error=error)
+    if uid == 0 or gid == 0:
+        return replay(name, uid=uid, gid=gid, step="credentials", error="invalid uid and gid")
+    return replay(name, uid=uid, gid=gid)
+
+
 def probe(
     name,
     *,
@@ -219,11 +245,13 @@ def probe(
     uid=UID,
     gid=GID,
     groups=("domain users@example.test", "networkadmins@example.test"),
+    agent=None,
 ):
     """What runas_probe returns for one name."""
     canonical = canonical or name.lower()
     return {
         "valid": True,
+        "agent": agent or _replay_for(name, id_ok, uid, gid),
         "id": {
             "ok": id_ok,
             "rc": 0 if id_ok else 1,

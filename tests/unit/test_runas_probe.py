@@ -77,39 +77,68 @@ class FakeModule:
 
     def run_command(self, argv):
         self.calls.append(argv)
-        name = argv[-1]
-        known = self.users.get(name.lower())
         if argv[0].endswith("id"):
-            if known is None:
-                return 1, "", f"id: '{name}': no such user\n"
-            return (
-                0,
-                f"uid={known}({name.lower()}) gid={known}(users) groups={known}(users)\n",
-                "",
-            )
+            return self.id(argv[1:])
+        name = argv[-1]
         return 0, f"User {name} may run the following commands on h:\n    (ALL) ALL\n", ""
+
+    def id(self, args):
+        """GNU id: one line per user named, rc 1 when any is unknown."""
+        option = args[0] if args[0] in ("-u", "-g") else None
+        out, err = "", ""
+        for name in args[1:] if option else args:
+            known = self.users.get(name.lower())
+            if known is None:
+                err += f"id: '{name}': no such user\n"
+            elif option:
+                out += f"{known}\n"
+            else:
+                out += f"uid={known}({name.lower()}) gid={known}(users) groups={known}(users)\n"
+        return (1 if err else 0), out, err
 
 
 def test_probe_uses_the_name_as_given_for_home_and_the_canonical_one_too(tmp_path):
     (tmp_path / "bob@example.test").mkdir()
-    module = FakeModule({"bob@example.test": os.getuid()})
+    module = FakeModule({"bob@example.test": 1385601104})
     got = rp.probe(module, "Bob@example.test", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
     assert got["id"]["ok"] and got["id"]["user"] == "bob@example.test"
     assert got["home"]["path"].endswith("/Bob@example.test") and not got["home"]["exists"]
     assert got["canonical_home"]["exists"]
     assert "(ALL) ALL" in got["sudo"]["stdout"]
-    # argv only, the name as one argument: nothing for a shell to split.
+    # argv only, in the agent's order; its plain `id` doubles as the one-argument lookup.
     assert module.calls == [
+        ["/usr/bin/id", "Bob@example.test"],
+        ["/usr/bin/id", "-u", "Bob@example.test"],
+        ["/usr/bin/id", "-g", "Bob@example.test"],
         ["/usr/bin/id", "Bob@example.test"],
         ["/usr/bin/sudo", "-n", "-l", "-U", "Bob@example.test"],
     ]
+    assert got["agent"]["ok"] and got["agent"]["uid"] == 1385601104
 
 
 def test_unknown_user_is_not_sudo_probed(tmp_path):
     module = FakeModule({})
     got = rp.probe(module, "zed@example.test", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
     assert not got["id"]["ok"] and "no such user" in got["id"]["stderr"]
+    assert got["agent"]["step"] == "exists"
     assert "sudo" not in got and len(module.calls) == 1
+
+
+def test_a_name_with_a_space_is_replayed_split_and_looked_up_whole(tmp_path):
+    module = FakeModule({"bob@example.test": 1001, "alice@example.test": 1002})
+    name = "bob@example.test alice@example.test"
+    got = rp.probe(module, name, str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
+    assert got["agent"]["words"] == ["bob@example.test", "alice@example.test"]
+    assert got["agent"]["step"] == "uid" and not got["agent"]["ok"]
+    # Whole, as NSS sees the name: nobody.
+    assert module.calls[-1] == ["/usr/bin/id", name] and not got["id"]["ok"]
+
+
+def test_a_name_outside_the_tag_charset_is_not_replayed(tmp_path):
+    module = FakeModule({})
+    got = rp.probe(module, "bob;reboot", str(tmp_path), "/usr/bin/id", "/usr/bin/sudo")
+    assert got["agent"]["step"] == "tag" and got["agent"]["calls"] == []
+    assert module.calls == [["/usr/bin/id", "bob;reboot"]]
 
 
 def test_invalid_name_runs_nothing(tmp_path):
