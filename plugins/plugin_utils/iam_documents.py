@@ -231,6 +231,12 @@ def federation_plan(spec, labels=None):
     prefs = dict(prefs)
     if prefs.get("run_as_default_user") is None:
         prefs["run_as_default_user"] = schema_default("aws.session_preferences.run_as_default_user")
+    profile = prefs.get("shell_profile")
+    if profile is None or (isinstance(profile, dict) and profile.get("linux") is None):
+        # A model arrives with it filled; role variables without a model get it here.
+        profile = {k: v for k, v in (profile or {}).items() if v is not None}
+        profile["linux"] = schema_default("aws.session_preferences.shell_profile.linux")
+        prefs["shell_profile"] = profile
     try:
         wanted = ssm_preferences.desired_inputs(prefs)
         ssm_preferences.check_merged({"inputs": wanted})
