@@ -50,6 +50,13 @@ DISTROS = {
     "debian12": {"suite": "bookworm", "mirror": "http://deb.debian.org/debian"},
     "debian13": {"suite": "trixie", "mirror": "http://deb.debian.org/debian"},
 }
+# Kinds of instance derived from a distro's base image by a script run inside it (no
+# debootstrap of their own): the distro's recipe hash stays what it was.
+VARIANTS = {
+    # Debian 13 whose `sudo` is sudo-rs (as Ubuntu 25.10 ships it); sudo itself is removed.
+    "debian13-sudors": {"from": "debian13", "script": "variant-sudo-rs.sh"},
+}
+INSTANCE_KINDS = [*DISTROS, *VARIANTS]
 BASE_PACKAGES = (
     "systemd,systemd-sysv,dbus,python3,sudo,iproute2,iputils-ping,ca-certificates,procps"
 )
@@ -131,6 +138,8 @@ def image_exists(ref: str) -> bool:
 
 def base_image(distro: str) -> str:
     """Return the cached systemd base image for distro, building it if its recipe changed."""
+    if distro in VARIANTS:
+        return variant_image(distro)
     ref = f"{IMAGE_REPO}-base:{distro}-{base_recipe(distro)}"
     if image_exists(ref):
         return ref
@@ -189,9 +198,33 @@ def _build_base(distro: str, ref: str) -> str:
             stdout=subprocess.DEVNULL,
         )
         tar.wait()
-    prune_images(f"{IMAGE_REPO}-base", keep=ref, prefix=f"{distro}-")
+    prune_images(f"{IMAGE_REPO}-base", keep=ref, kind=distro)
     log(f"built {ref} in {time.monotonic() - started:.0f}s")
     return ref
+
+
+def variant_image(kind: str) -> str:
+    """A distro's base image with the variant's script run in it, cached by both."""
+    spec = VARIANTS[kind]
+    base = base_image(spec["from"])
+    script = Path(__file__).with_name(spec["script"]).read_text()
+    ref = f"{IMAGE_REPO}-base:{kind}-{recipe_hash('variant-v1', base, script)}"
+    if image_exists(ref):
+        return ref
+    with build_lock():
+        if image_exists(ref):
+            return ref
+        log(f"building {ref} from {base}")
+        started = time.monotonic()
+        _commit_from(base, ref, ["bash", "-c", script])
+        prune_images(f"{IMAGE_REPO}-base", keep=ref, kind=kind)
+        log(f"built {ref} in {time.monotonic() - started:.0f}s")
+        return ref
+
+
+def apt_pool(kind: str) -> str:
+    """The distro whose .deb pool an instance kind shares (a variant uses its distro's)."""
+    return VARIANTS[kind]["from"] if kind in VARIANTS else kind
 
 
 def dc_image() -> str:
@@ -207,12 +240,6 @@ def dc_image() -> str:
 
 def _build_dc(base: str, ref: str) -> str:
     log(f"building {ref} (samba packages)")
-    builder = f"ssm-runas-dc-build-{os.getpid()}"
-    # Builders of an interrupted run (we hold the build lock, so none is live).
-    stale = podman("ps", "-aq", "--filter", f"label={LABEL}=build").stdout.split()
-    if stale:
-        podman("rm", "-f", *stale, check=False)
-    podman("rm", "-f", builder, check=False)
     # No systemd while installing: nothing starts, so smbd/nmbd/winbind can be masked before
     # they ever run (stopping winbind hangs for 90 s in a container).
     script = (
@@ -221,23 +248,25 @@ def _build_dc(base: str, ref: str) -> str:
         " systemctl mask smbd nmbd winbind samba-ad-dc >/dev/null 2>&1;"
         " rm -f /etc/samba/smb.conf /etc/krb5.conf; apt-get clean"
     )
-    podman(
-        "run",
-        "--name",
-        builder,
-        *ULIMITS,
-        "--label",
-        f"{LABEL}=build",
-        base,
-        "bash",
-        "-c",
-        script,
-        timeout=900,
-    )
-    podman("commit", "--change", "CMD=/sbin/init", builder, ref)
-    podman("rm", "-f", builder)
+    _commit_from(base, ref, ["bash", "-c", script])
     prune_images(f"{IMAGE_REPO}-dc", keep=ref)
     return ref
+
+
+def _commit_from(base: str, ref: str, argv: list[str]) -> None:
+    """Run argv in a container of base (no systemd) and commit the result as ref."""
+    builder = f"ssm-runas-build-{os.getpid()}"
+    # Builders of an interrupted run (we hold the build lock, so none is live).
+    stale = podman("ps", "-aq", "--filter", f"label={LABEL}=build").stdout.split()
+    if stale:
+        podman("rm", "-f", *stale, check=False)
+    podman("rm", "-f", builder, check=False)
+    podman(
+        "run", "--name", builder, *ULIMITS, "--label", f"{LABEL}=build", base, *argv,
+        timeout=900,
+    )  # fmt: skip
+    podman("commit", "--change", "CMD=/sbin/init", builder, ref)
+    podman("rm", "-f", builder)
 
 
 @contextlib.contextmanager
@@ -253,8 +282,9 @@ def build_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def prune_images(repo: str, keep: str, prefix: str = "") -> None:
-    """Remove older builds of the same recipe family that no container uses any more.
+def prune_images(repo: str, keep: str, kind: str = "") -> None:
+    """Remove older builds of the same kind (tag <kind>-<hash>; any tag without a kind) that no
+    container uses any more.
 
     Never forced: an image still used by a running lab (another scenario's, the user's) stays
     until that lab is recreated; the next build prunes it.
@@ -262,7 +292,7 @@ def prune_images(repo: str, keep: str, prefix: str = "") -> None:
     out = podman("images", "--format", "{{.Repository}}:{{.Tag}}", repo, check=False).stdout
     for ref in out.split():
         tag = ref.rsplit(":", 1)[-1]
-        if ref != keep and tag.startswith(prefix):
+        if ref != keep and (not kind or tag.rsplit("-", 1)[0] == kind):
             podman("rmi", ref, check=False)
 
 
@@ -470,7 +500,7 @@ class Lab:
         image = base_image(distro)
         if self.running(container, image):
             return container
-        apt_cache = seed_apt_cache(container, distro)
+        apt_cache = seed_apt_cache(container, apt_pool(distro))
         self.run_systemd(
             container,
             image,
@@ -650,8 +680,8 @@ def cmd_up(args) -> None:
     lab = Lab(args.name)
     distros = args.instance or ["debian12"]
     for distro in distros:
-        if distro not in DISTROS:
-            raise SystemExit(f"lab: --instance {distro!r}: choose from {', '.join(DISTROS)}")
+        if distro not in INSTANCE_KINDS:
+            raise SystemExit(f"lab: --instance {distro!r}: choose from {', '.join(INSTANCE_KINDS)}")
     lab.secrets()
     lab.saml_metadata()
     instances: list[str] = []
@@ -686,7 +716,7 @@ def cmd_down(args) -> None:
         distro = c.get("Labels", {}).get(DISTRO_LABEL, "")
         own = CACHE_ROOT / "apt" / "containers" / c["Names"][0]
         if distro and own.exists():
-            harvest_apt_cache(own, CACHE_ROOT / "apt" / distro)
+            harvest_apt_cache(own, CACHE_ROOT / "apt" / apt_pool(distro))
             shutil.rmtree(own, ignore_errors=True)
     # A container that is stopping while we remove it can make `podman rm` fail once: retry.
     for attempt in range(3):
@@ -725,7 +755,7 @@ def cmd_status(args) -> None:
 
 
 def cmd_images(args) -> None:
-    for distro in args.distro or list(DISTROS):
+    for distro in args.distro or INSTANCE_KINDS:
         print(base_image(distro))
     print(dc_image())
 

@@ -5,16 +5,27 @@
 The agent starts run-as shells without PAM (no pam_mkhomedir) and sets HOME=/home/<name>,
 so the homes must exist before the first session. These functions decide which homes to
 create or remove and do it; NSS lookups are passed in so that tests need no SSSD.
+
+This file is also the on-host refresher: the ad_homes module installs it verbatim (standard
+library only) and a systemd timer runs ``python3 ad_homes.py <config.json>`` (refresh_main), so
+that members who join a group later get their homes without an Ansible run.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fcntl
+import grp
 import json
 import os
+import pwd
 import shutil
 import stat
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
 
 
 class HomesError(ValueError):
@@ -49,11 +60,12 @@ def home_path(base, name):
     return path
 
 
-def resolve_members(groups, getgrnam, getpwnam):
+def resolve_members(groups, getgrnam, getpwnam, skip=None):
     """{user name: (uid, gid)} for the members of groups, and the groups that did not resolve.
 
     getgrnam/getpwnam are grp.getgrnam/pwd.getpwnam (or fakes): SSSD lists a group's members
     (also not-yet-cached "ghost" members) on a plain group lookup, no enumeration needed.
+    Members for whom skip(name) is true are not looked up and not returned.
     """
     members = {}
     missing = []
@@ -64,7 +76,7 @@ def resolve_members(groups, getgrnam, getpwnam):
             missing.append(group)
             continue
         for name in entry.gr_mem:
-            if name in members:
+            if name in members or (skip is not None and skip(name)):
                 continue
             try:
                 pw = getpwnam(name)
@@ -143,3 +155,130 @@ def resolve_members_waiting(groups, getgrnam, getpwnam, *, timeout, sleep, clock
         if not missing or clock() >= deadline:
             return members, missing
         sleep(1)
+
+
+@contextmanager
+def manifest_lock(state_file):
+    """Exclusive lock on the state file's directory, held by the module and the refresher while
+    they create homes and record them, so that neither loses the other's record."""
+    directory = os.path.dirname(state_file) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def replace_file(path, data, mode=0o600):
+    """The refresher's atomic write (the module uses AnsibleModule.atomic_move)."""
+    fd, temp = tempfile.mkstemp(prefix=".ad_homes", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(temp, path)
+    except BaseException:
+        if os.path.lexists(temp):
+            os.unlink(temp)
+        raise
+
+
+REFRESH_KEYS = ("groups", "base", "skel", "state_file", "missing_groups")
+
+
+def load_refresh_config(path):
+    """The refresher's JSON configuration, as the module wrote it; refuses anything else."""
+    with open(path) as handle:
+        config = json.load(handle)
+    if not isinstance(config, dict) or sorted(config) != sorted(REFRESH_KEYS):
+        raise HomesError("%s: expected the keys %s" % (path, ", ".join(sorted(REFRESH_KEYS))))
+    if not isinstance(config["groups"], list) or not all(
+        isinstance(g, str) and g for g in config["groups"]
+    ):
+        raise HomesError("%s: groups must be a list of group names" % path)
+    for key in ("base", "state_file"):
+        if not isinstance(config[key], str) or not os.path.isabs(config[key]):
+            raise HomesError("%s: %s must be an absolute path" % (path, key))
+    if config["missing_groups"] not in ("fail", "warn"):
+        raise HomesError("%s: missing_groups must be fail or warn" % path)
+    return config
+
+
+def refresh(config, getgrnam, getpwnam, run, log):
+    """One pass of the refresher: homes for the members that have none. (created, missing)
+
+    Only the configured groups are invalidated in SSSD's cache (``sss_cache -g``), so that
+    members added in AD since the last pass are seen; users and other groups keep their cache.
+    """
+    groups = config["groups"]
+    sss_cache = shutil.which("sss_cache")
+    for group in groups if sss_cache else ():
+        run([sss_cache, "-g", group])
+    base = config["base"]
+    # A member whose home exists needs no user lookup: a pass with nothing to do asks SSSD for
+    # the groups only, however many members they have.
+    members, missing = resolve_members(
+        groups, getgrnam, getpwnam, skip=lambda name: os.path.lexists(home_path(base, name))
+    )
+    for group in missing:
+        log(4, "group %s does not resolve (getent group): no homes for its members" % group)
+    to_create, _present = plan(members, base, os.path.lexists)
+    created = []
+    if not to_create:
+        return created, missing
+    state_file = config["state_file"]
+    with manifest_lock(state_file):
+        manifest = load_manifest(state_file)
+        for name, path, uid, gid in to_create:
+            if os.path.lexists(path):
+                continue  # made meanwhile (by the module) while this pass waited for the lock
+            create_home(path, uid, gid, config["skel"])
+            manifest[path] = uid
+            save_manifest(state_file, manifest, replace_file)
+            log(6, "created %s for %s (uid %d, gid %d)" % (path, name, uid, gid))
+            created.append(path)
+    return created, missing
+
+
+def refresh_main(argv):
+    """Entry point of the installed script: 0 when all went well (changed or not)."""
+    # The journal reads a "<level>" prefix as the priority when stdout goes to it.
+    journal = bool(os.environ.get("JOURNAL_STREAM"))
+
+    def log(level, message):
+        print(("<%d>" % level if journal else "") + message, flush=True)
+
+    def run(command):
+        # sss_cache's absolute path and a group name from the root-owned configuration; no shell.
+        done = subprocess.run(  # noqa: S603
+            command,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        if done.returncode != 0:
+            # Debug only: sss_cache also fails for a group it has not cached yet, which the
+            # lookup then fetches fresh anyway.
+            text = done.stdout.decode("utf-8", "replace").strip()
+            log(7, "%s: rc=%d %s" % (" ".join(command), done.returncode, text))
+
+    if len(argv) != 1:
+        log(3, "usage: ad_homes.py <config.json>")
+        return 2
+    try:
+        config = load_refresh_config(argv[0])
+        _created, missing = refresh(config, grp.getgrnam, pwd.getpwnam, run, log)
+    except (HomesError, OSError, ValueError) as exc:
+        log(3, "ad_homes refresh failed: %s" % exc)
+        return 1
+    return 1 if missing and config["missing_groups"] == "fail" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(refresh_main(sys.argv[1:]))

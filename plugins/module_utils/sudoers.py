@@ -30,6 +30,9 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_resolv
     missing_message,
     resolve,
 )
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_sudo_rs import (
+    sudo_rs_problems,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_validate import (
     MISSING_POLICIES,
     validate,
@@ -78,15 +81,18 @@ __all__ = [
     "render_runas",
     "render_who",
     "resolve",
+    "sudo_rs_problems",
     "validate",
 ]
 
 
-def build(params, labels=None, search_path=SEARCH_PATH):
+def build(params, labels=None, search_path=SEARCH_PATH, sudo_rs=None):
     """Validate, resolve and render in one go, applying the missing-commands policy.
 
     params holds rules, command_aliases, domain, fully_qualified, missing_commands, header.
-    Returns a dict: content, resolved, skipped, warnings. Raises SudoersError.
+    sudo_rs, when sudo-rs reads the rules on this host, says which (for messages): what it
+    cannot express is refused. Returns a dict: content, resolved, skipped, warnings, spec.
+    Raises SudoersError.
     """
     labels = labels or MODULE_LABELS
     header = params.get("header")
@@ -100,6 +106,10 @@ def build(params, labels=None, search_path=SEARCH_PATH):
         header=header,
         labels=labels,
     )
+    if sudo_rs:
+        problems = sudo_rs_problems(spec, sudo_rs, labels)
+        if problems:
+            raise SudoersError(problems)
     resolved_spec, resolved, missing, notes = resolve(spec, search_path)
     messages = [missing_message(item, labels, spec["missing_commands"]) for item in missing]
     if missing and spec["missing_commands"] == "fail":
@@ -109,4 +119,5 @@ def build(params, labels=None, search_path=SEARCH_PATH):
         "resolved": resolved,
         "skipped": missing,
         "warnings": messages + notes,
+        "spec": resolved_spec,
     }

@@ -24,15 +24,33 @@ description:
   - Homes it created are recorded in O(state_file); with O(state=absent) exactly those
     homes are removed (still directories owned by the recorded uid), nothing else.
   - Existing homes are never modified.
+  - With O(refresh_timer=true) the same call installs a refresher, so that members who join a
+    group later get their homes without another run (the SSM agent needs them before their first
+    session) - a systemd timer that runs a oneshot service every O(refresh_interval) seconds.
+    The service runs this collection's C(module_utils/ad_homes.py) itself, installed as
+    C(/usr/local/libexec/federated-ssm-runas/ad_homes.py) with the standard library only, with
+    its configuration in C(/etc/federated-ssm-runas/ad_homes_refresh.json) (the groups, O(base),
+    O(skel), O(state_file), O(missing_groups)). Each pass invalidates only these groups in
+    SSSD's cache (C(sss_cache -g)), creates the homes that are missing exactly as this module
+    does, records them in O(state_file), logs each to the journal and removes nothing.
+  - The units are C(federated-ssm-runas-homes.service) and C(.timer) in C(/etc/systemd/system);
+    they are reloaded and the timer restarted only when a unit file changed.
 author:
   - federated.ssm_runas maintainers (@federated)
 options:
   state:
     description:
-      - V(present) creates missing homes, V(absent) removes the homes recorded in O(state_file).
+      - V(present) creates missing homes, V(absent) removes the refresher and (with
+        O(remove_homes)) the homes recorded in O(state_file).
     type: str
     choices: [present, absent]
     default: present
+  remove_homes:
+    description:
+      - With O(state=absent), also remove the homes recorded in O(state_file). The refresher
+        is removed either way.
+    type: bool
+    default: true
   groups:
     description:
       - AD group names (without domain) whose members get a home.
@@ -76,6 +94,25 @@ options:
       - JSON record of the homes this module created.
     type: path
     default: /var/lib/federated-ssm-runas/ad_homes.json
+  resolve_members:
+    description:
+      - Look the members of O(groups) up now and create their homes. V(false) skips that, for
+        a host that cannot resolve them yet (check mode before the join); the refresher is
+        still configured for O(groups).
+    type: bool
+    default: true
+  refresh_timer:
+    description:
+      - Install (V(true)) or remove (V(false)) the refresher. Without O(groups) it is removed.
+      - Needs systemd on the host.
+    type: bool
+    default: false
+  refresh_interval:
+    description:
+      - Seconds between two passes of the refresher (and from the timer's start to the first),
+        at least 10.
+    type: int
+    default: 300
   sssd_settings:
     description:
       - Keys of O(sssd_conf) to set first, as a mapping of section to a mapping of key to value
@@ -103,8 +140,8 @@ extends_documentation_fragment:
 attributes:
   safe_file_operations:
     support: partial
-    details: O(sssd_conf) and O(state_file) are replaced atomically; a new home is copied from
-      O(skel) in place.
+    details: O(sssd_conf), O(state_file) and the refresher's files are replaced atomically; a new
+      home is copied from O(skel) in place.
 """
 
 EXAMPLES = r"""
@@ -122,7 +159,14 @@ EXAMPLES = r"""
     groups: [NetworkAdmins, SysAdmins, Help Desk]
     domain: example.test
 
-- name: Homes created for AD users are gone
+- name: Members of the run-as groups have homes, also those who join later (checked every 5 min)
+  federated.ssm_runas.ad_homes:
+    groups: [NetworkAdmins, SysAdmins]
+    domain: example.test
+    refresh_timer: true
+    refresh_interval: 300
+
+- name: Homes created for AD users are gone, and so is the refresher
   federated.ssm_runas.ad_homes:
     state: absent
 """
@@ -164,200 +208,24 @@ sssd_restarted:
   description: Whether SSSD's caches were flushed and SSSD restarted because O(sssd_conf) changed.
   returned: always
   type: bool
+refresh_changes:
+  description: What was (or would be) done to the refresher's files and units.
+  returned: always
+  type: list
+  elements: str
+  sample: ["created /etc/systemd/system/federated-ssm-runas-homes.timer",
+           "systemctl daemon-reload", "systemctl enable federated-ssm-runas-homes.timer"]
 """
 
-import grp  # noqa: E402 - ansible-test wants the docs before imports
-import os  # noqa: E402
-import pwd  # noqa: E402
-import shutil  # noqa: E402
-import time  # noqa: E402
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes import (  # noqa: E402
-    HomesError,
-    create_home,
-    load_manifest,
-    plan,
-    qualify,
-    removable,
-    resolve_members_waiting,
-    save_manifest,
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_homes_main import (  # noqa: E402
+    ARGUMENT_SPEC,
+    run,
 )
-from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_ini import (  # noqa: E402
-    IniError,
-    ensure_ini,
-)
-from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file import (  # noqa: E402
-    write_file,
-)
-
-# Seconds a restarted SSSD gets to bring its AD backend online before groups count as missing.
-SSSD_ONLINE_TIMEOUT = 30
-
-
-def restart_sssd(module, result):
-    """Flush SSSD's caches and restart it, as the settings only apply to a fresh SSSD."""
-    cache_tool = module.get_bin_path("sss_cache")
-    if cache_tool:
-        rc, out, err = module.run_command([cache_tool, "-E"])
-        if rc != 0:
-            module.warn(
-                "sss_cache -E failed (rc=%s: %s); the restart clears SSSD's memory "
-                "cache only" % (rc, (err or out).strip())
-            )
-    systemctl = module.get_bin_path("systemctl")
-    if systemctl and os.path.isdir("/run/systemd/system"):
-        argv = [systemctl, "restart", "sssd.service"]
-    else:
-        argv = [module.get_bin_path("service", required=True), "sssd", "restart"]
-    rc, out, err = module.run_command(argv)
-    if rc != 0:
-        module.fail_json(
-            msg="ad_homes: %s changed but SSSD did not restart (%s rc=%s: %s). Fix: read "
-            "'journalctl -u sssd' and correct the keys in sssd_settings."
-            % (module.params["sssd_conf"], " ".join(argv), rc, (err or out).strip()),
-            **result,
-        )
-    result["sssd_restarted"] = True
-
-
-def sssd(module, result):
-    """Set the SSSD keys; True when SSSD was restarted because they changed."""
-    params = module.params
-    if not params["sssd_settings"]:
-        return False
-    try:
-        changed, changes, diff = ensure_ini(
-            module, params["sssd_conf"], params["sssd_settings"], params["sssd_conf_mode"]
-        )
-    except IniError as exc:
-        module.fail_json(msg="ad_homes: sssd_conf %s: %s" % (params["sssd_conf"], exc), **result)
-    result["sssd_changes"] = changes
-    if diff:
-        result["diff"].append(diff)
-    if not changed:
-        return False
-    result["changed"] = True
-    if module.check_mode:
-        return False
-    restart_sssd(module, result)
-    return True
-
-
-def present(module, result):
-    params = module.params
-    names = [qualify(g, params["domain"], params["fully_qualified"]) for g in params["groups"]]
-    restarted = sssd(module, result)
-    if not names:
-        return
-    cache_tool = module.get_bin_path("sss_cache")
-    if params["refresh_cache"] and cache_tool and not module.check_mode and not restarted:
-        # One call for all groups (-G) costs a third of one call per group; not fatal.
-        module.run_command([cache_tool, "-G"])
-    members, missing = resolve_members_waiting(
-        names,
-        grp.getgrnam,
-        pwd.getpwnam,
-        timeout=SSSD_ONLINE_TIMEOUT if restarted else 0,
-        sleep=time.sleep,
-        clock=time.monotonic,
-    )
-    result["missing_groups"] = missing
-    if missing:
-        message = (
-            "ad_homes: groups %s do not resolve on this host (getent group): check the group "
-            "names in groups, the realm join and the domain %r"
-            % (", ".join(repr(m) for m in missing), params["domain"])
-        )
-        if params["missing_groups"] == "fail":
-            module.fail_json(msg=message, **result)
-        module.warn(message)
-    result["members"] = dict(
-        (name, {"uid": uid, "gid": gid}) for name, (uid, gid) in sorted(members.items())
-    )
-    to_create, already = plan(members, params["base"], os.path.lexists)
-    result["present"] = [path for _n, path, _u, _g in already]
-    result["created"] = [path for _n, path, _u, _g in to_create]
-    if not to_create:
-        return
-    result["changed"] = True
-    result["diff"].append(
-        {
-            "before": "".join("%s\n" % p for p in result["present"]),
-            "after": "".join("%s\n" % p for p in sorted(result["present"] + result["created"])),
-            "before_header": "homes in %s" % params["base"],
-            "after_header": "homes in %s" % params["base"],
-        }
-    )
-    if module.check_mode:
-        return
-    manifest = load_manifest(params["state_file"])
-
-    def write(path, data):
-        write_file(module, path, data, 0o600, keep_dest_attrs=False)
-
-    for _name, path, uid, gid in to_create:
-        create_home(path, uid, gid, params["skel"])
-        manifest[path] = uid
-        # Recorded after each home, so an interrupted run still knows what it made.
-        save_manifest(params["state_file"], manifest, write)
-
-
-def absent(module, result):
-    state_file = module.params["state_file"]
-    manifest = load_manifest(state_file)
-    gone = sorted(p for p, uid in manifest.items() if removable(p, uid))
-    result["removed"] = gone
-    if not manifest:
-        return
-    result["changed"] = True
-    result["diff"].append({"before": "".join("%s\n" % p for p in gone), "after": ""})
-    if module.check_mode:
-        return
-    for path in gone:
-        shutil.rmtree(path)
-    os.unlink(state_file)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            groups=dict(type="list", elements="str", default=[]),
-            domain=dict(type="str", default=""),
-            fully_qualified=dict(type="bool", default=True),
-            base=dict(type="path", default="/home"),
-            skel=dict(type="path", default="/etc/skel"),
-            missing_groups=dict(type="str", choices=["fail", "warn"], default="fail"),
-            refresh_cache=dict(type="bool", default=True),
-            state_file=dict(type="path", default="/var/lib/federated-ssm-runas/ad_homes.json"),
-            sssd_settings=dict(type="dict", default={}),
-            sssd_conf=dict(type="path", default="/etc/sssd/sssd.conf"),
-            sssd_conf_mode=dict(type="raw", default="0600"),
-        ),
-        supports_check_mode=True,
-    )
-    result = dict(
-        changed=False,
-        created=[],
-        removed=[],
-        present=[],
-        members={},
-        missing_groups=[],
-        sssd_changes=[],
-        sssd_restarted=False,
-        diff=[],
-    )
-    try:
-        if module.params["state"] == "present":
-            present(module, result)
-        else:
-            absent(module, result)
-    except HomesError as exc:
-        module.fail_json(msg="ad_homes: %s" % exc, **result)
-    if not result["diff"]:
-        del result["diff"]
-    module.exit_json(**result)
+    run(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
 
 
 if __name__ == "__main__":

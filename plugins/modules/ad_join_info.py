@@ -66,6 +66,18 @@ options:
     description: Prefix of the role variables named in error messages.
     type: str
     default: ad_join
+  mkhomedir:
+    description: Whether PAM home creation is wanted, for RV(ready).
+    type: bool
+    default: true
+    version_added: 0.2.0
+  stop_unless_ready:
+    description:
+      - Return C(stop=true) when the host is not RV(ready), so that
+        M(federated.ssm_runas.host_steps) runs no later step and the caller runs the join tasks.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - federated.ssm_runas.attributes.info
@@ -132,6 +144,18 @@ platform_facts:
   returned: when O(platforms) is not empty
   type: dict
   sample: {"os_family": Debian, "distribution": Debian, "distribution_major_version": "13"}
+ready:
+  description:
+    - The host is joined to O(realm), no package is missing and, with O(mkhomedir=true), PAM
+      home creation is not known to be off - the join tasks have nothing to do.
+  returned: always
+  type: bool
+  version_added: 0.2.0
+stop:
+  description: C(not ready), with O(stop_unless_ready=true).
+  returned: when O(stop_unless_ready=true)
+  type: bool
+  version_added: 0.2.0
 domain_controller:
   description: DC found by O(preflight).
   returned: when O(preflight=true)
@@ -142,152 +166,15 @@ clock_offset:
   type: int
 """
 
-import os  # noqa: E402 - ansible-test wants the docs before imports
-import re  # noqa: E402
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_probe import (  # noqa: E402
-    PLATFORM_FACTS,
-    PlatformError,
-    adcli_dc,
-    clock_offset,
-    configured_realms,
-    is_joined,
-    merge_platform,
-    missing_dpkg,
-    missing_rpm,
-    parse_os_release,
-    platform_of,
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_info_main import (  # noqa: E402
+    ARGUMENT_SPEC,
+    run,
 )
-
-OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
-
-
-def host_platform(module):
-    """The platform from gathered facts when complete, else from os-release (no setup call)."""
-    facts = module.params["platform_facts"]
-    if all(facts.get(key) not in (None, "") for key in PLATFORM_FACTS):
-        return dict((key, str(facts[key])) for key in PLATFORM_FACTS)
-    text = ""
-    for path in OS_RELEASE:
-        if os.path.exists(path):
-            with open(path) as handle:
-                text = handle.read()
-            break
-    return platform_of(parse_os_release(text))
-
-
-def package_state(module, packages):
-    if not packages:
-        return []
-    dpkg = module.get_bin_path("dpkg-query")
-    if dpkg:
-        _rc, out, _err = module.run_command(
-            [dpkg, "-W", "-f", "${Package} ${db:Status-Status}\\n", *packages]
-        )
-        return missing_dpkg(out, packages)
-    rpm = module.get_bin_path("rpm")
-    if rpm:
-        _rc, out, _err = module.run_command([rpm, "-q", *packages])
-        return missing_rpm(out, packages)
-    module.fail_json(msg="ad_join_info: neither dpkg-query nor rpm found on the host")
-
-
-def preflight(module, result):
-    params = module.params
-    prefix = params["var_prefix"]
-    domain = params["domain"]
-    adcli = module.get_bin_path("adcli")
-    if not adcli:
-        if module.check_mode:
-            module.warn("preflight skipped: adcli is not installed yet (check mode)")
-            return
-        module.fail_json(msg="ad_join_info: adcli is not installed: install it first", **result)
-    rc, out, err = module.run_command([adcli, "info", domain])
-    dc = adcli_dc(out)
-    if rc != 0 or not dc:
-        module.fail_json(
-            msg="%s_domain %r: no domain controller found via DNS SRV _ldap._tcp.%s and CLDAP "
-            "(adcli info: %s). Fix: point the host's resolver at the AD DNS servers, or set "
-            "%s_domain to the AD DNS domain."
-            % (prefix, domain, domain, (err or out).strip(), prefix),
-            **result,
-        )
-    result["domain_controller"] = dc
-    net = module.get_bin_path("net")
-    if not net:
-        module.warn(
-            "clock skew not checked: 'net' (samba-common-bin / samba-common-tools) is not installed"
-        )
-        return
-    rc, out, err = module.run_command([net, "ads", "info", "-S", dc])
-    offset = clock_offset(out)
-    if offset is None:
-        module.fail_json(
-            msg="could not read the time of domain controller %s (net ads info rc=%s: %s). "
-            "Fix: check that LDAP (389/tcp) to the DC is open." % (dc, rc, (err or out).strip()),
-            **result,
-        )
-    result["clock_offset"] = offset
-    if abs(offset) > params["max_clock_skew"]:
-        module.fail_json(
-            msg="the host's clock differs from domain controller %s by %d s, more than "
-            "%s_max_clock_skew=%d s that Kerberos tolerates. Fix: synchronise time "
-            "(chrony/systemd-timesyncd) with the DCs before joining."
-            % (dc, offset, prefix, params["max_clock_skew"]),
-            **result,
-        )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            realm=dict(type="str", required=True),
-            domain=dict(type="str", default=""),
-            platforms=dict(type="dict", default={}),
-            platform_facts=dict(type="dict", default={}),
-            packages=dict(type="list", elements="str", default=[]),
-            preflight=dict(type="bool", default=False),
-            max_clock_skew=dict(type="int", default=300),
-            var_prefix=dict(type="str", default="ad_join"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    result = dict(
-        changed=False,
-        realms=[],
-        joined=False,
-        mkhomedir_enabled=None,
-        platform={},
-        platform_names=[],
-    )
-    if params["platforms"]:
-        try:
-            result["platform_facts"] = host_platform(module)
-            result["platform"], result["platform_names"] = merge_platform(
-                params["platforms"], result["platform_facts"]
-            )
-        except PlatformError as exc:
-            module.fail_json(msg="%s: %s" % (params["var_prefix"], exc), **result)
-    platform = result["platform"]
-    packages = list(platform.get("packages") or []) + params["packages"]
-    result["missing_packages"] = package_state(module, packages)
-    realm = module.get_bin_path("realm")
-    if realm:
-        rc, out, _err = module.run_command([realm, "list", "--name-only"])
-        if rc == 0:
-            result["realms"] = configured_realms(out)
-    result["joined"] = is_joined(params["realm"], result["realms"])
-    if platform.get("mkhomedir_path") and platform.get("mkhomedir_regexp"):
-        enabled = False
-        if os.path.exists(platform["mkhomedir_path"]):
-            with open(platform["mkhomedir_path"]) as handle:
-                enabled = re.search(platform["mkhomedir_regexp"], handle.read(), re.M) is not None
-        result["mkhomedir_enabled"] = enabled
-    if params["preflight"]:
-        preflight(module, result)
-    module.exit_json(**result)
+    run(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
 
 
 if __name__ == "__main__":

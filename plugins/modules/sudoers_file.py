@@ -125,7 +125,16 @@ notes:
   - Command names are looked up in the fixed path
     C(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin); the first executable
     file wins. Symlinks are kept as found, so sudo matches the name the user types.
-  - Needs C(visudo) on the host (package C(sudo)) and root privileges.
+  - Needs C(visudo) on the host (package C(sudo), or C(sudo-rs)) and root privileges.
+  - Which sudo reads the rules is found in the same call with C(sudo -V) (the C(sudo) first on
+    the path above), plus C(sudo-rs -V) when sudo-rs is installed beside sudo and reads the same
+    rules. With sudo-rs (Debian 13's C(sudo-rs) package, Ubuntu 25.10's default sudo) its own
+    C(visudo) checks the rules, and what sudo-rs cannot express is refused before anything is
+    written, naming the variable and the fix - seen with sudo-rs 0.2.5 - group or user names
+    with C(@) (fully-qualified names), spaces or other characters than letters, digits,
+    C(.) C(-) C(_), names starting with C(_), C(sudoedit), and arguments with C(*) C(?) C([)
+    C(]) or a leading C(^). A group rule sudo-rs will not match because the group has too many
+    members for its lookup gets a warning.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
@@ -198,178 +207,40 @@ skipped_commands:
       type: str
       sample: was not found in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   sample: []
+sudo:
+  description: The sudo found on the host, which decides how the rules are checked.
+  returned: when O(state=present)
+  type: dict
+  version_added: 0.2.0
+  contains:
+    path:
+      description: The C(sudo) first on the fixed search path, or null when there is none.
+      type: str
+      sample: /usr/bin/sudo
+    implementation:
+      description: V(sudo) or V(sudo-rs), from C(sudo -V); null without sudo.
+      type: str
+      sample: sudo-rs
+    version:
+      description: Its version.
+      type: str
+      sample: 0.2.5
+    sudo_rs:
+      description: The sudo-rs that reads these rules (the sudo itself or one installed beside
+        it), whose limits were applied, or null.
+      type: str
+      sample: sudo-rs 0.2.5 (the sudo on this host)
 """
 
-import os  # noqa: E402 - ansible-test wants the docs before imports
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.federated.ssm_runas.plugins.module_utils.atomic_file import (  # noqa: E402
-    move_into_place,
-    write_file,
-    write_temp,
+from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_file_main import (  # noqa: E402
+    ARGUMENT_SPEC,
+    run,
 )
-from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import build  # noqa: E402
-from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_values import (  # noqa: E402
-    SudoersError,
-    check_file_path,
-    labels_for,
-)
-
-MODE = 0o440
-OWNER = 0
-GROUP = 0
-
-
-def read_current(path):
-    """(bytes or None, (mode, uid, gid) or None) of the file as it is now."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-            stat = os.fstat(handle.fileno())
-    except FileNotFoundError:
-        return None, None
-    return data, (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid)
-
-
-def text_of(data):
-    return "" if data is None else data.decode("utf-8", "replace")
-
-
-def run_visudo(module, visudo, args):
-    rc, out, err = module.run_command([visudo, *args])
-    return rc, (out + err).strip()
-
-
-def check_candidate(module, visudo, data, directory):
-    """The checked candidate: a 0440 root:root file whose name has a '.' (sudo skips it)."""
-    temp = write_temp(directory, data, MODE, owner=OWNER, group=GROUP, prefix=".sudoers-")
-    rc, out = run_visudo(module, visudo, ["-cf", temp])
-    if rc != 0:
-        os.unlink(temp)
-        module.fail_json(
-            msg="visudo rejected the rendered rules: %s" % out, content=data.decode("utf-8")
-        )
-    return temp
-
-
-def policy_ok(module, visudo):
-    return run_visudo(module, visudo, ["-c"])
-
-
-def install(module, visudo, path, data, before):
-    """Validate, rename into place, re-check the whole policy; roll back if we broke it."""
-    content = data.decode("utf-8")
-    pre_rc, _pre_out = policy_ok(module, visudo)
-    temp = check_candidate(module, visudo, data, os.path.dirname(path))
-    move_into_place(module, temp, path, MODE, owner=OWNER, group=GROUP, keep_dest_attrs=False)
-    post_rc, post_out = policy_ok(module, visudo)
-    if post_rc != 0 and pre_rc == 0:
-        if before is None:
-            os.unlink(path)
-        else:
-            write_file(module, path, before, MODE, owner=OWNER, group=GROUP, keep_dest_attrs=False)
-        module.fail_json(
-            msg="the sudo policy is invalid with the new %s, so the old state was put back: %s"
-            % (path, post_out),
-            content=content,
-        )
-    if post_rc != 0:
-        module.fail_json(
-            msg="%s was written, but the sudo policy was already invalid before and still is: %s"
-            % (path, post_out),
-            changed=True,
-            content=content,
-        )
-    if post_rc == 0 and "%s: parsed OK" % path not in post_out:
-        module.warn("%s is not included by /etc/sudoers: its rules have no effect" % path)
-
-
-def present(module, visudo, labels):
-    params = module.params
-    try:
-        result = build(params, labels=labels)
-    except SudoersError as error:
-        module.fail_json(msg="; ".join(error.errors), errors=error.errors)
-    for warning in result["warnings"]:
-        module.warn(warning)
-    path, content = params["path"], result["content"]
-    data = content.encode("utf-8")
-    before, attrs = read_current(path)
-    changed = before != data or attrs != (MODE, OWNER, GROUP)
-    if changed and not os.path.isdir(os.path.dirname(path)):
-        module.fail_json(msg="%s does not exist: is sudo installed?" % os.path.dirname(path))
-    if changed and module.check_mode:
-        # Same visudo verdict as a real run, without touching the target directory.
-        os.unlink(check_candidate(module, visudo, data, module.tmpdir))
-    elif changed:
-        install(module, visudo, path, data, before)
-    module.exit_json(
-        changed=changed,
-        path=path,
-        content=content,
-        resolved_commands=result["resolved"],
-        skipped_commands=result["skipped"],
-        diff={
-            "before": text_of(before),
-            "after": content,
-            "before_header": path,
-            "after_header": path,
-        },
-    )
-
-
-def absent(module):
-    path = module.params["path"]
-    before, _attrs = read_current(path)
-    if before is not None and not module.check_mode:
-        os.unlink(path)
-    module.exit_json(
-        changed=before is not None,
-        path=path,
-        content="",
-        diff={"before": text_of(before), "after": "", "before_header": path, "after_header": path},
-    )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "path": {"type": "path", "default": "/etc/sudoers.d/ssm-runas"},
-            "domain": {"type": "str", "default": ""},
-            "fully_qualified": {"type": "bool", "default": True},
-            "command_aliases": {"type": "dict", "default": {}},
-            "rules": {
-                "type": "list",
-                "elements": "dict",
-                "default": [],
-                "mutually_exclusive": [["group", "user"]],
-                "required_one_of": [["group", "user"]],
-                "options": {
-                    "group": {"type": "str"},
-                    "user": {"type": "str"},
-                    "runas": {"type": "str", "default": "ALL"},
-                    "nopasswd": {"type": "bool", "default": False},
-                    "commands": {"type": "list", "elements": "str", "required": True},
-                },
-            },
-            "missing_commands": {"type": "str", "choices": ["fail", "warn"], "default": "fail"},
-            "header": {"type": "str"},
-            "var_prefix": {"type": "str", "default": ""},
-            "var_names": {"type": "dict", "default": {}},
-        },
-        supports_check_mode=True,
-    )
-    labels = labels_for(module.params["var_prefix"], module.params["var_names"])
-    error = check_file_path(labels["path"], module.params["path"])
-    if error:
-        module.fail_json(msg=error)
-    if module.params["state"] == "absent":
-        absent(module)
-    visudo = module.get_bin_path("visudo", opt_dirs=["/usr/sbin", "/sbin"])
-    if visudo is None:
-        module.fail_json(msg="visudo was not found on this host: install the sudo package")
-    present(module, visudo, labels)
+    run(AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True))
 
 
 if __name__ == "__main__":

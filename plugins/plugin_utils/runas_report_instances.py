@@ -18,6 +18,7 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_h
     unread_reason,
 )
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.sudo_list import (
+    allows_nothing,
     describe_rule,
     missing_sudo_rules,
     parse_sudo_list,
@@ -224,7 +225,7 @@ def hop_sudo(value, user, model, instances, *, command_aliases=None, ctx=None):
                 "%s on %s, so %s has no sudo rights there: install sudo, then %s"
                 % (sudo["msg"], host, value, ctx["sudo_apply"]),
             )
-        not_allowed = "is not allowed to run sudo" in text + (sudo.get("stderr") or "")
+        not_allowed = allows_nothing(text + (sudo.get("stderr") or ""))
         if sudo.get("rc") not in (0, None) and not not_allowed:
             message = (sudo.get("stderr") or sudo.get("msg") or "sudo -l failed").strip()
             return hop(

@@ -3,7 +3,8 @@
 """What `sudo -l -U <user>` shows, compared with the sudo rules a data model declares.
 
 A declared rule is ``{group, runas, nopasswd, commands}``; commands may name command aliases,
-given as a mapping of alias name to its commands. Pure functions, no I/O.
+given as a mapping of alias name to its commands. Pure functions, no I/O. sudo-rs lists in the
+same format (with aliases expanded), but says that a user has no rights differently.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +16,14 @@ import re
 _HEADER = re.compile(r"^User \S.* may run the following commands")
 _ENTRY = re.compile(r"^\(([^)]*)\)\s*(.*)$")
 _TAG = re.compile(r"^([A-Z_]+):\s*")
+# sudo: "User x is not allowed to run sudo on h." (rc 0); sudo-rs 0.2.5: "sudo-rs: Sorry, user
+# root is not allowed to execute 'list' as x on h." (rc 1, on stderr).
+_NOTHING = re.compile(r"is not allowed to run sudo on |is not allowed to execute 'list' as ")
+
+
+def allows_nothing(text):
+    """Whether `sudo -l -U` output (stdout and stderr) says the user may run nothing."""
+    return bool(_NOTHING.search(text or ""))
 
 
 def parse_sudo_list(text):

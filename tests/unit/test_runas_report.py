@@ -126,6 +126,18 @@ def _alice_sudo_missing():
     )
 
 
+def _alice_sudo_missing_sudo_rs():
+    # sudo-rs 0.2.5 says "nothing" on stderr with rc 1 (seen on Debian 13).
+    e = _alice_sudo_missing()
+    e["instances"]["i1"]["names"]["alice@example.test"]["sudo"] = {
+        "rc": 1,
+        "stdout": "",
+        "stderr": "sudo-rs: Sorry, user root is not allowed to execute 'list' as "
+        "alice@example.test on i1.example.test.\n",
+    }
+    return e
+
+
 def _alice_stale_groups():
     u = user("alice", groups=["SysAdmins"])
     return env(
@@ -322,6 +334,13 @@ CASES = [
     (
         "sudo-rule-missing",
         _alice_sudo_missing,
+        "sudo",
+        rh.RED,
+        ["(ALL : ALL) ALL for SysAdmins", "ad_sudoers"],
+    ),
+    (
+        "sudo-rule-missing-sudo-rs",
+        _alice_sudo_missing_sudo_rs,
         "sudo",
         rh.RED,
         ["(ALL : ALL) ALL for SysAdmins", "ad_sudoers"],

@@ -131,3 +131,19 @@ def test_extra_sudo_entries(case):
 def test_a_user_rule_is_described_with_its_account():
     rule = {"user": "ansible-automation", "runas": "ALL", "nopasswd": True, "commands": ["ALL"]}
     assert sudo_list.describe_rule(rule, {}) == "(ALL) NOPASSWD: ALL for user ansible-automation"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("User a is not allowed to run sudo on h.\n", True),  # sudo, rc 0
+        # sudo-rs 0.2.5, rc 1, on stderr
+        ("sudo-rs: Sorry, user root is not allowed to execute 'list' as a on h.example.test.\n",
+         True),
+        ("User a may run the following commands on h:\n    (ALL) ALL\n", False),
+        ("sudo: unable to resolve host h\n", False),
+        ("", False),
+    ],
+)  # fmt: skip
+def test_allows_nothing_reads_sudo_and_sudo_rs(said, expected):
+    assert sudo_list.allows_nothing(said) is expected

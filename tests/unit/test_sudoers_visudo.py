@@ -12,6 +12,7 @@ import pytest
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers as s
+from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers_file_main
 from ansible_collections.federated.ssm_runas.plugins.modules import sudoers_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -251,7 +252,7 @@ def test_module_puts_the_old_file_back_when_the_whole_policy_breaks(
             handle.write(b"# the old rules\n")
         os.chmod(path, 0o440)
     verdicts = iter([(0, "/etc/sudoers: parsed OK"), (1, "Alias NW_CMDS already defined")])
-    monkeypatch.setattr(sudoers_file, "policy_ok", lambda _module, _visudo: next(verdicts))
+    monkeypatch.setattr(sudoers_file_main, "policy_ok", lambda _module, _visudo: next(verdicts))
     result = run_module(module_args, capsys)
     assert result["failed"] is True
     assert "so the old state was put back: Alias NW_CMDS already defined" in result["msg"]
