@@ -169,6 +169,20 @@ def permissions_policy(
     return {"Version": POLICY_VERSION, "Statement": [listing, *start, own_sessions]}
 
 
+def preferences_with_defaults(prefs):
+    """The preferences with the schema's defaults for what they leave out: a model arrives
+    with them filled, role variables without a model get them here."""
+    prefs = dict(prefs)
+    if prefs.get("run_as_default_user") is None:
+        prefs["run_as_default_user"] = schema_default("aws.session_preferences.run_as_default_user")
+    profile = prefs.get("shell_profile")
+    if profile is None or (isinstance(profile, dict) and profile.get("linux") is None):
+        profile = {k: v for k, v in (profile or {}).items() if v is not None}
+        profile["linux"] = schema_default("aws.session_preferences.shell_profile.linux")
+        prefs["shell_profile"] = profile
+    return prefs
+
+
 def federation_plan(spec, labels=None):
     """Validate the AWS side's inputs and return everything the tasks need.
 
@@ -228,9 +242,7 @@ def federation_plan(spec, labels=None):
             prefs,
             "give a mapping of session_preferences options",
         )
-    prefs = dict(prefs)
-    if prefs.get("run_as_default_user") is None:
-        prefs["run_as_default_user"] = schema_default("aws.session_preferences.run_as_default_user")
+    prefs = preferences_with_defaults(prefs)
     try:
         wanted = ssm_preferences.desired_inputs(prefs)
         ssm_preferences.check_merged({"inputs": wanted})

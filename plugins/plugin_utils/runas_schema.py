@@ -22,6 +22,9 @@ STANDARD_RULES = ("NameId", "RoleSessionName", "Get AD Groups", "Roles")
 SIGN_IN_AUDIENCE = "https://signin.aws.amazon.com/saml"
 # runAsDefaultUser unless the model names one: resolves nowhere, so untagged sessions fail.
 UNTAGGED_SESSION_USER = "ssm-runas-untagged-denied"
+# shellProfile.linux unless the model says otherwise: the agent sets HOME but never changes
+# directory, so without this a session starts in the agent's working directory (/usr/bin).
+HOME_PROFILE = '[ -d "$HOME" ] && cd "$HOME"'
 
 _SUDO = {
     "runas": {
@@ -115,11 +118,21 @@ _PREFERENCES = {
     "kms_key_id": {"type": "str", "description": "KMS key that encrypts session data."},
     "shell_profile": {
         "type": "dict",
+        "default": {},
         "options": {
-            "linux": {"type": "str", "description": "Typed into a Linux shell at start."},
+            "linux": {
+                "type": "str",
+                "default": HOME_PROFILE,
+                "description": "Typed into the Linux shell (C(sh)) at start, where the user sees "
+                "it. The default moves the session into C($HOME) when that directory exists: the "
+                "agent sets C(HOME=/home/<run-as name>) but starts the shell in its own working "
+                "directory (C(/usr/bin)). Your own text replaces the default: begin it with the "
+                "default's line to keep the move, or give V('') to type nothing.",
+            },
             "windows": {"type": "str", "description": "Typed into a Windows shell at start."},
         },
-        "description": "Commands typed into the shell when a session starts.",
+        "description": "Commands typed into the shell when a session starts; a key left out "
+        "keeps its stored value, except C(linux), which has a default.",
     },
 }
 
@@ -227,8 +240,8 @@ SCHEMA = {
                 "default": {},
                 "options": _PREFERENCES,
                 "description": "Session Manager preferences (the C(%s) document); "
-                "options left out keep their stored values, except C(run_as_default_user), "
-                "which has a default." % RUN_SHELL_DOCUMENT,
+                "options left out keep their stored values, except C(run_as_default_user) and "
+                "C(shell_profile.linux), which have defaults." % RUN_SHELL_DOCUMENT,
             },
         },
     },

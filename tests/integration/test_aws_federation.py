@@ -13,6 +13,9 @@ from ansible_collections.federated.ssm_runas.plugins.filter.runas_model import (
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (
     federation_plan,
 )
+from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_schema import (
+    schema_default,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent / "iam_eval"))
@@ -176,7 +179,8 @@ def test_role_lifecycle_against_moto(moto_endpoint, tmp_path):
     assert len(calls) <= MAX_IDEMPOTENT_CALLS, calls
 
     # Change: one preference, the audience list and the role tags; other inputs are kept,
-    # but the default user, left out, is the schema's again (a name no instance resolves).
+    # but the default user and the Linux shell profile, left out, are the schema's again (a
+    # name no instance resolves; a profile that moves sessions home), replacing what is stored.
     changed = base_vars(
         moto_endpoint,
         aws_federation_saml_audiences=[
@@ -189,9 +193,15 @@ def test_role_lifecycle_against_moto(moto_endpoint, tmp_path):
     first = four_steps(
         tmp_path, changed, ["Federation role is present", "Session Manager preferences are present"]
     )
-    diff = diff_of(next(r for n, r in first if n == "Session Manager preferences are present"))
+    predicted = next(r for n, r in first if n == "Session Manager preferences are present")
+    diff = diff_of(predicted)
     assert '"idleSessionTimeout": "20"' in diff["before"]
     assert '"idleSessionTimeout": "30"' in diff["after"]
+    home = schema_default("aws.session_preferences.shell_profile.linux")
+    assert {"input": "shellProfile.linux", "before": "cd $HOME", "after": home} in predicted[
+        "changes"
+    ]
+    assert json.dumps(home) in diff["after"] and '"linux": "cd $HOME"' in diff["before"]
     role = iam.get_role(RoleName=ROLE)["Role"]
     assert role["AssumeRolePolicyDocument"] == generated(changed)["trust_policy"]
     assert {t["Key"] for t in role["Tags"]} == {"purpose", "owner"}
@@ -199,6 +209,7 @@ def test_role_lifecycle_against_moto(moto_endpoint, tmp_path):
     assert inputs["idleSessionTimeout"] == "30"
     assert inputs["runAsEnabled"] is True and inputs["maxSessionDuration"] == "480"
     assert inputs["runAsDefaultUser"] == "ssm-runas-untagged-denied"
+    assert inputs["shellProfile"] == {"linux": home, "windows": ""}
 
     # Back to the first settings: SSM refuses content equal to an older version; still works.
     four_steps(tmp_path, variables, ["Session Manager preferences are present"])

@@ -45,27 +45,6 @@ def container_run(container, argv, stdin=None):
     )
 
 
-def agent_session(container, user, argv, stdin=None):
-    """Start argv the way the SSM agent starts a run-as shell: `id <user>`, then setuid/setgid
-    with the user's groups, a bare environment with HOME=/home/<user as given>, and no PAM."""
-    ident = container_run(container, ["id", "-u", user])
-    assert ident.returncode == 0, f"id {user}: {ident.stderr}"
-    gid = container_run(container, ["id", "-g", user]).stdout.strip()
-    wrapped = [
-        "setpriv",
-        f"--reuid={ident.stdout.strip()}",
-        f"--regid={gid}",
-        "--init-groups",
-        "env",
-        "-i",
-        f"HOME=/home/{user}",
-        f"USER={user}",
-        "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-        *argv,
-    ]
-    return container_run(container, wrapped, stdin=stdin)
-
-
 def ansible_playbook(*args, extra_vars=None):
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     argv = ["ansible-playbook", "-i", str(scenario / "inventory"), *args]

@@ -6,7 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from conftest import agent_session, ansible_playbook, container_run
+import agent_session
+from conftest import ansible_playbook, container_run
 
 AUTOMATION = "ansible-automation"
 DEFAULT_USER = "ssm-runas-untagged-denied"  # the schema's default run_as_default_user
@@ -51,11 +52,10 @@ def test_automation_sudo_is_exactly_the_declared_rule(host):
 
 
 def test_a_session_as_the_automation_account_becomes_root_like_ansible(host):
-    res = agent_session(
-        host.backend.name, AUTOMATION, ["sh", "-c", 'cd "$HOME" && pwd && sudo -n id -u']
-    )
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == [f"/home/{AUTOMATION}", "0"]
+    res = agent_session.start(host.backend.name, AUTOMATION, ['cd "$HOME" && pwd && sudo -n id -u'])
+    assert res.status == 0, res.transcript
+    typed = res.lines.index('$ cd "$HOME" && pwd && sudo -n id -u')
+    assert res.lines[typed + 1 : typed + 3] == [f"/home/{AUTOMATION}", "0"], res.transcript
 
 
 def test_untagged_sessions_find_no_account(host):

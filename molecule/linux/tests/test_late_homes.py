@@ -8,10 +8,11 @@ import secrets
 import time
 from pathlib import Path
 
+import agent_session
 import lab_hosts
 import pytest
 import yaml
-from conftest import DOMAIN, agent_session, ansible_playbook, container_run
+from conftest import DOMAIN, ansible_playbook, container_run
 
 SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 PLAYBOOK = str(SCENARIO / "converge.yml")
@@ -87,8 +88,9 @@ def test_a_new_member_gets_a_home_without_an_ansible_run(host, late_joiner):
     state = json.loads(host.file("/var/lib/federated-ssm-runas/ad_homes.json").content_string)
     assert state["homes"][f"/home/{name}"] == home.uid
     # A session as the agent starts it finds its HOME.
-    res = agent_session(container, name, ["sh", "-c", 'cd "$HOME" && pwd'])
-    assert (res.returncode, res.stdout.strip()) == (0, f"/home/{name}"), res.stderr
+    res = agent_session.start(container, name, ['cd "$HOME" && pwd'])
+    assert res.status == 0, res.transcript
+    assert res.output_of('cd "$HOME" && pwd') == [f"/home/{name}"], res.transcript
 
 
 def recap(out):
