@@ -22,8 +22,6 @@ import os
 import pwd
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
 from contextlib import contextmanager
 
@@ -245,28 +243,27 @@ def refresh(config, getgrnam, getpwnam, run, log):
     return created, missing
 
 
-def refresh_main(argv):
-    """Entry point of the installed script: 0 when all went well (changed or not)."""
+def refresh_main(argv, command, out):
+    """The installed script's entry: 0 when all went well (changed or not).
+
+    command(argv) -> (rc, output) runs a program without a shell; out is where the log goes
+    (stdout, which systemd hands to the journal). The script's own ``__main__`` block (added
+    by ad_homes_refresh.script_text) supplies both.
+    """
     # The journal reads a "<level>" prefix as the priority when stdout goes to it.
     journal = bool(os.environ.get("JOURNAL_STREAM"))
 
     def log(level, message):
-        print(("<%d>" % level if journal else "") + message, flush=True)
+        out.write(("<%d>" % level if journal else "") + message + "\n")
+        out.flush()
 
-    def run(command):
+    def run(argv):
         # sss_cache's absolute path and a group name from the root-owned configuration; no shell.
-        done = subprocess.run(  # noqa: S603
-            command,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        if done.returncode != 0:
+        rc, text = command(argv)
+        if rc != 0:
             # Debug only: sss_cache also fails for a group it has not cached yet, which the
             # lookup then fetches fresh anyway.
-            text = done.stdout.decode("utf-8", "replace").strip()
-            log(7, "%s: rc=%d %s" % (" ".join(command), done.returncode, text))
+            log(7, "%s: rc=%d %s" % (" ".join(argv), rc, text.strip()))
 
     if len(argv) != 1:
         log(3, "usage: ad_homes.py <config.json>")
@@ -278,7 +275,3 @@ def refresh_main(argv):
         log(3, "ad_homes refresh failed: %s" % exc)
         return 1
     return 1 if missing and config["missing_groups"] == "fail" else 0
-
-
-if __name__ == "__main__":
-    sys.exit(refresh_main(sys.argv[1:]))

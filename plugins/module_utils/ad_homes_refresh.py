@@ -44,14 +44,36 @@ NO_SYSTEMD = (
 MANAGED = "Installed by the federated.ssm_runas.ad_homes module; edits are overwritten."
 
 
+# The script's entry point, appended to the source: the only part of the installed script
+# that runs programs and exits, kept out of module_utils code, where Ansible modules must use
+# run_command and exit_json instead.
+ENTRY = """
+
+if __name__ == "__main__":
+    import subprocess
+    import sys
+
+    def _command(argv):
+        done = subprocess.run(
+            argv, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        return done.returncode, done.stdout.decode("utf-8", "replace")
+
+    sys.exit(refresh_main(sys.argv[1:], _command, sys.stdout))
+"""
+
+
 def script_text(source=None):
-    """The installed script: module_utils/ad_homes.py as this module carries it, plus a header."""
+    """The installed script: a header, module_utils/ad_homes.py as this module carries it, and
+    the entry point (ENTRY)."""
     if source is None:
         source = inspect.getsource(homes_source)
-    return "# %s\n# It is the collection's plugins/module_utils/ad_homes.py, run by %s.\n%s" % (
+    return "# %s\n# It is the collection's plugins/module_utils/ad_homes.py, run by %s.\n%s%s" % (
         MANAGED,
         SERVICE,
-        source,
+        source.rstrip("\n") + "\n",
+        ENTRY,
     )
 
 

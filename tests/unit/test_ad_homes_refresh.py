@@ -2,6 +2,7 @@
 ad_homes module installs, updates and removes it (paths in a temporary directory)."""
 
 import grp
+import io
 import json
 import os
 import pwd
@@ -185,7 +186,7 @@ def test_a_stable_interpreter_name_is_preferred():
 # ------------------------------------------------------------------------- the script
 def test_the_script_is_the_module_utils_file_itself():
     text = refresher.script_text()
-    assert text.endswith(SOURCE.read_text())
+    assert text.endswith(SOURCE.read_text() + refresher.ENTRY)
     assert text.splitlines()[0].startswith("# Installed by the federated.ssm_runas.ad_homes")
 
 
@@ -224,9 +225,9 @@ class FakeHost:
             return Passwd("root", 0, 0)
         return Passwd(name, UID, GID)
 
-    def run(self, argv, **kwargs):
+    def command(self, argv):
         self.commands.append(argv)
-        return subprocess.CompletedProcess(argv, 0, b"", None)
+        return 0, ""
 
 
 @pytest.fixture
@@ -240,7 +241,6 @@ def host(monkeypatch):
     )
     monkeypatch.setattr(grp, "getgrnam", fake.getgrnam)
     monkeypatch.setattr(pwd, "getpwnam", fake.getpwnam)
-    monkeypatch.setattr(subprocess, "run", fake.run)
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/sbin/" + name)
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
     return fake
@@ -250,7 +250,7 @@ def test_a_pass_creates_the_missing_homes_records_and_logs_them(tmp_path, host, 
     config = config_for(tmp_path)
     home = tmp_path / "home"
     (home / "erin@example.test").mkdir()  # made by hand: not touched, not recorded
-    assert ad_homes.refresh_main([str(config)]) == 0
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 0
     # Only the configured groups are invalidated, one call each.
     assert host.commands == [["/usr/sbin/sss_cache", "-g", g] for g in GROUPS]
     bob = home / "bob@example.test"
@@ -267,11 +267,11 @@ def test_a_pass_creates_the_missing_homes_records_and_logs_them(tmp_path, host, 
 
 def test_a_pass_with_nothing_to_do_looks_no_user_up_and_says_nothing(tmp_path, host, capsys):
     config = config_for(tmp_path)
-    assert ad_homes.refresh_main([str(config)]) == 0
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 0
     capsys.readouterr()
     before = (tmp_path / "state/ad_homes.json").read_bytes()
     host.user_lookups.clear()
-    assert ad_homes.refresh_main([str(config)]) == 0
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 0
     assert host.user_lookups == ["root"]  # the only member without a home
     assert capsys.readouterr().out == ""
     assert (tmp_path / "state/ad_homes.json").read_bytes() == before
@@ -282,7 +282,7 @@ def test_the_state_file_keeps_what_the_module_recorded(tmp_path, host):
     state = tmp_path / "state/ad_homes.json"
     state.parent.mkdir()
     state.write_text(json.dumps({"homes": {"/home/alice@example.test": 1234}}))
-    assert ad_homes.refresh_main([str(config)]) == 0
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 0
     assert json.loads(state.read_text())["homes"] == {
         "/home/alice@example.test": 1234,
         str(tmp_path / "home/bob@example.test"): UID,
@@ -295,7 +295,7 @@ def test_a_missing_group_fails_the_pass_after_the_others_are_done(
 ):
     config = config_for(tmp_path, groups=[*GROUPS, "Gone@example.test"])
     monkeypatch.setenv("JOURNAL_STREAM", "8:1234")  # as systemd sets it for the journal
-    assert ad_homes.refresh_main([str(config)]) == 1
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 1
     out = capsys.readouterr().out.splitlines()
     # Priorities for the journal: warning for the group, info for the home.
     assert out == [
@@ -315,7 +315,7 @@ def test_a_missing_group_fails_the_pass_after_the_others_are_done(
     ],
 )
 def test_the_script_explains_a_wrong_call(host, capsys, argv, rc, said):
-    assert ad_homes.refresh_main(argv) == rc
+    assert ad_homes.refresh_main(argv, host.command, sys.stdout) == rc
     assert said in capsys.readouterr().out
 
 
@@ -330,7 +330,7 @@ def test_a_home_made_meanwhile_is_left_to_its_maker(tmp_path, host, monkeypatch,
         return real_lock(path)
 
     monkeypatch.setattr(ad_homes, "manifest_lock", lock_then_module_creates)
-    assert ad_homes.refresh_main([str(config)]) == 0
+    assert ad_homes.refresh_main([str(config)], host.command, sys.stdout) == 0
     erin = tmp_path / "home/erin@example.test"
     assert json.loads((tmp_path / "state/ad_homes.json").read_text()) == {"homes": {str(erin): UID}}
     assert capsys.readouterr().out.startswith(f"created {erin} for erin")
@@ -576,3 +576,20 @@ def test_systemd_reads_the_timer_state_in_one_call(monkeypatch):
             refresher.TIMER,
         ]
     ]
+
+
+def test_a_failing_cache_invalidation_is_logged_for_debugging_only(tmp_path, host, monkeypatch):
+    """sss_cache fails for a group it never cached: the pass goes on, the journal gets debug."""
+    config = config_for(tmp_path)
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    out = io.StringIO()
+
+    def command(argv):
+        host.commands.append(argv)
+        return 2, "No cache object matched the specified search\n"
+
+    assert ad_homes.refresh_main([str(config)], command, out) == 0
+    lines = out.getvalue().splitlines()
+    said = "rc=2 No cache object matched the specified search"
+    assert lines[0] == f"<7>/usr/sbin/sss_cache -g {GROUPS[0]}: {said}"
+    assert (tmp_path / "home/bob@example.test").is_dir()
