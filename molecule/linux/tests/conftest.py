@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 import subprocess
@@ -11,6 +12,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
 import lab_hosts
 
 DOMAIN = "example.test"
+
+
+@functools.cache
+def _hostvars() -> dict:
+    return lab_hosts.inventory()["_meta"]["hostvars"]
+
+
+def fully_qualified(container: str) -> bool:
+    """Whether the inventory asks this host for fully qualified names (group_vars/sudo_rs.yml
+    does not: sudo-rs cannot read '@' in a sudoers name). Read from the inventory, the test's
+    input, never from the host."""
+    return bool(_hostvars()[container].get("ad_join_fully_qualified_names", True))
+
+
+def ad_name(host, user: str) -> str:
+    """An AD user's name as this host's NSS gives it, and as a run-as tag must say it."""
+    return f"{user}@{DOMAIN}" if fully_qualified(host.backend.name) else user
 
 
 @pytest.fixture(scope="session", params=[h.backend.name for h in lab_hosts.hosts()])

@@ -12,7 +12,7 @@ import agent_session
 import lab_hosts
 import pytest
 import yaml
-from conftest import DOMAIN, ansible_playbook, container_run
+from conftest import ad_name, ansible_playbook, container_run
 
 SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 PLAYBOOK = str(SCENARIO / "converge.yml")
@@ -50,7 +50,7 @@ def late_joiner(lab, request):
     dc(lab, "samba-tool", "user", "create", name, "--random-password", "--use-username-as-cn")
     request.addfinalizer(lambda: dc(lab, "samba-tool", "user", "delete", name))
     dc(lab, "samba-tool", "group", "addmembers", "NetworkAdmins", name)
-    return {"name": f"{name.lower()}@{DOMAIN}", "cursors": cursors}
+    return {"name": name.lower(), "cursors": cursors}
 
 
 def wait_for_home(host, path):
@@ -69,7 +69,7 @@ def test_the_timer_runs_with_the_inventorys_interval(host):
 
 
 def test_a_new_member_gets_a_home_without_an_ansible_run(host, late_joiner):
-    name = late_joiner["name"]
+    name = ad_name(host, late_joiner["name"])
     home = wait_for_home(host, f"/home/{name}")
     assert home.is_directory, f"no /home/{name} after {3 * INTERVAL + 60} s"
     assert home.uid == int(host.check_output(f"id -u {name}"))
@@ -107,7 +107,7 @@ def test_a_rerun_predicts_and_makes_no_change_and_leaves_the_timer_running(first
 
     # Only after the timer had its chance everywhere: this run would make the homes itself.
     for host in lab_hosts.hosts():
-        assert wait_for_home(host, f"/home/{late_joiner['name']}").is_directory
+        assert wait_for_home(host, f"/home/{ad_name(host, late_joiner['name'])}").is_directory
     started = since()
     check = ansible_playbook("--limit", first_host, PLAYBOOK, "--check", "--diff")
     assert check.returncode == 0, check.stdout[-3000:]

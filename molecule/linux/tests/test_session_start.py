@@ -6,9 +6,8 @@ import re
 
 import agent_session
 import pytest
-from conftest import DOMAIN, container_run
+from conftest import DOMAIN, ad_name, container_run
 
-BOB = f"bob@{DOMAIN}"
 # A local account whose primary group was deleted: `id` lists its gid as a bare number.
 STALE = "ssm.stale-gid_user"
 STALE_GID = 4242
@@ -22,10 +21,11 @@ def status_ids(session, field):
 
 def test_credentials_are_ids_from_id_and_set_in_full(host):
     shown = "grep -E '^(Uid|Gid|Groups):' /proc/$$/status"  # the shell's own ids
-    res = agent_session.start(host.backend.name, BOB, [shown])
+    bob = ad_name(host, "bob")
+    res = agent_session.start(host.backend.name, bob, [shown])
     assert res.status == 0, res.transcript
-    uid, gid = int(host.check_output(f"id -u {BOB}")), int(host.check_output(f"id -g {BOB}"))
-    groups = sorted(int(g) for g in host.check_output(f"id -G {BOB}").split())
+    uid, gid = int(host.check_output(f"id -u {bob}")), int(host.check_output(f"id -g {bob}"))
+    groups = sorted(int(g) for g in host.check_output(f"id -G {bob}").split())
     assert (res.credentials["uid"], res.credentials["gid"]) == (uid, gid)
     assert sorted(res.credentials["groups"]) == groups
     assert len(groups) > 1  # domain users and networkadmins: the list is passed, not just gid
@@ -35,16 +35,17 @@ def test_credentials_are_ids_from_id_and_set_in_full(host):
 
 
 def test_without_a_profile_the_shell_starts_where_the_agent_runs(host):
-    res = agent_session.start(host.backend.name, BOB, ["pwd", 'echo "home=$HOME"'])
+    bob = ad_name(host, "bob")
+    res = agent_session.start(host.backend.name, bob, ["pwd", 'echo "home=$HOME"'])
     assert res.status == 0, res.transcript
-    assert res.lines.index("/usr/bin") < res.lines.index(f"home=/home/{BOB}"), res.transcript
+    assert res.lines.index("/usr/bin") < res.lines.index(f"home=/home/{bob}"), res.transcript
 
 
 def test_home_is_the_name_as_given_in_any_letter_case(host):
     given = "Bob@" + DOMAIN.upper()
     res = agent_session.start(host.backend.name, given, ['echo "home=$HOME user=$(id -un)"'])
     assert res.status == 0, res.transcript
-    assert f"home=/home/{given} user={BOB}" in res.lines, res.transcript
+    assert f"home=/home/{given} user={ad_name(host, 'bob')}" in res.lines, res.transcript
 
 
 def test_a_user_that_does_not_resolve_gets_no_session(host):
