@@ -14,9 +14,12 @@ import lab_hosts
 DOMAIN = "example.test"
 
 
-@functools.cache
+# The scenario's inventory, read once (ansible-inventory takes seconds).
+_inventory = functools.cache(lab_hosts.inventory)
+
+
 def _hostvars() -> dict:
-    return lab_hosts.inventory()["_meta"]["hostvars"]
+    return _inventory()["_meta"]["hostvars"]
 
 
 def fully_qualified(container: str) -> bool:
@@ -24,6 +27,11 @@ def fully_qualified(container: str) -> bool:
     does not: sudo-rs cannot read '@' in a sudoers name). Read from the inventory, the test's
     input, never from the host."""
     return bool(_hostvars()[container].get("ad_join_fully_qualified_names", True))
+
+
+def sudo_rs(host) -> bool:
+    """Whether the inventory puts this host in group sudo_rs (sudo-rs is its sudo)."""
+    return host.backend.name in _inventory().get("sudo_rs", {}).get("hosts", [])
 
 
 def ad_name(host, user: str) -> str:

@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 import agent_session
+import lab_hosts
 from conftest import ansible_playbook, container_run
 
 AUTOMATION = "ansible-automation"
 DEFAULT_USER = "ssm-runas-untagged-denied"  # the schema's default run_as_default_user
 PLAYBOOK = str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "accounts.yml")
-HOSTS = 2
+HOSTS = len(lab_hosts.hosts())
 
 
 def recap(out):

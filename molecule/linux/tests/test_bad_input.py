@@ -4,6 +4,7 @@ file already on the host stays byte-identical."""
 import os
 from pathlib import Path
 
+import lab_hosts
 import pytest
 from conftest import ansible_playbook, container_run
 
@@ -87,3 +88,39 @@ def test_bad_input_is_rejected_and_file_unchanged(first_host, sudoers_sha, case,
     assert res.returncode != 0, f"{case} was accepted:\n{out[-2000:]}"
     assert message in out.replace("\\n", "\n").replace('\\"', '"'), out[-3000:]
     assert sudoers_sha() == before
+
+
+# What sudo-rs 0.2.5 cannot read (plugins/module_utils/sudoers_sudo_rs.py): refused on the host
+# whose sudo is sudo-rs, before anything is written; the same input is fine where sudo runs.
+SUDO_RS_CASES = [
+    (
+        "qualified-group-name",
+        {"ad_sudoers_fully_qualified": True},
+        'ad_sudoers_rules[1].group "NetworkAdmins" is written %NetworkAdmins@example.test, '
+        "which sudo-rs 0.2.5 (the sudo on this host) cannot read",
+    ),
+    (
+        "group-with-a-space",
+        {"ad_sudoers_rules": rule(group="Help Desk")},
+        "its names take only letters, digits, '.', '-' and '_', not \" \"",
+    ),
+    ("sudoedit", {"ad_sudoers_rules": rule(commands=["sudoedit /etc/hosts"])}, "has no sudoedit"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "message"), SUDO_RS_CASES, ids=[c[0] for c in SUDO_RS_CASES]
+)
+def test_what_sudo_rs_cannot_read_is_refused_there_only(case, extra, message):
+    rs_hosts = lab_hosts.inventory()["sudo_rs"]["hosts"]
+    sudo_host = next(h.backend.name for h in lab_hosts.hosts() if h.backend.name not in rs_hosts)
+    for host in rs_hosts:
+        before = container_run(host, ["sha256sum", "/etc/sudoers.d/ssm-runas"]).stdout
+        res = ansible_playbook("--limit", host, PLAYBOOK, extra_vars=extra)
+        out = (res.stdout + res.stderr).replace("\\n", "\n").replace('\\"', '"')
+        assert res.returncode != 0, f"{case} was accepted on {host}:\n{out[-2000:]}"
+        assert message in out, out[-3000:]
+        assert container_run(host, ["sha256sum", "/etc/sudoers.d/ssm-runas"]).stdout == before
+    # Where sudo reads the rules, the input is valid (check mode: nothing is written).
+    res = ansible_playbook("--limit", sudo_host, PLAYBOOK, "--check", extra_vars=extra)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
