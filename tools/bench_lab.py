@@ -100,10 +100,13 @@ class Run:
 def journal_changes(lines: list[str]) -> tuple[list[str], int]:
     """(["<unit> <job>" with "xN" when repeated], daemon reloads) from `journalctl -o json _PID=1`.
 
-    A finished systemd job carries JOB_TYPE (start, stop, restart, reload) and UNIT; a reload of
-    systemd itself is the message "Reloading." without a unit.
+    A finished systemd job carries JOB_TYPE (start, stop, restart, reload) and UNIT. A restart
+    logs its stop half as "restart" and its start half as "start": the two count as one
+    restart. A start skipped for an unmet condition is no start. A reload of systemd itself is
+    the message "Reloading." without a unit.
     """
     jobs: dict[str, int] = {}
+    last: dict[str, str] = {}
     reloads = 0
     for line in lines:
         try:
@@ -113,9 +116,13 @@ def journal_changes(lines: list[str]) -> tuple[list[str], int]:
         message = str(entry.get("MESSAGE", ""))
         unit, job = entry.get("UNIT"), entry.get("JOB_TYPE")
         if unit and job and entry.get("JOB_RESULT") == "done":
-            if unit.endswith((".service", ".timer")):
-                name = f"{unit.removesuffix('.service')} {job}"
-                jobs[name] = jobs.get(name, 0) + 1
+            if not unit.endswith((".service", ".timer")) or "was skipped because" in message:
+                continue
+            previous, last[unit] = last.get(unit), job
+            if job == "start" and previous == "restart":
+                continue
+            name = f"{unit.removesuffix('.service')} {job}"
+            jobs[name] = jobs.get(name, 0) + 1
         elif not unit and re.fullmatch(r"Reloading(?: requested from .*)?\.?", message):
             reloads += 1
     return [name if n == 1 else f"{name} x{n}" for name, n in jobs.items()], reloads

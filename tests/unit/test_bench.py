@@ -118,7 +118,7 @@ def test_the_podman_stand_in_records_container_and_kind_never_the_command(tmp_pa
     env = dict(os.environ, SSM_RUNAS_BENCH_EXECS=str(execs), SSM_RUNAS_BENCH_PODMAN="true")
     calls = [
         ["exec", "-i", "c1", "/bin/sh", "-c", "sudo -H -S -n -u root /bin/sh -c python3"],
-        ["exec", "--workdir", "/tmp", "c2", "/bin/sh", "-c", "echo PLATFORM; uname"],
+        ["exec", "--workdir", "/root", "c2", "/bin/sh", "-c", "echo PLATFORM; uname"],
         ["exec", "c3", "/bin/sh", "-c", "python3 /root/.ansible/tmp/t/AnsiballZ_ping.py"],
         ["cp", "--pause=false", "a", "c1:/tmp/a"],
     ]
@@ -127,21 +127,32 @@ def test_the_podman_stand_in_records_container_and_kind_never_the_command(tmp_pa
     assert execs.read_text().splitlines() == ["c1 module", "c2 other", "c3 module"]
 
 
+def job(unit, job_type, message="", result="done"):
+    return json.dumps(
+        {"UNIT": unit, "JOB_TYPE": job_type, "JOB_RESULT": result, "MESSAGE": message}
+    )
+
+
 def test_systemd_jobs_and_reloads_are_read_from_the_journal():
     lines = [
-        json.dumps({"UNIT": "sssd.service", "JOB_TYPE": "start", "JOB_RESULT": "done"}),
-        json.dumps({"UNIT": "sssd.service", "JOB_TYPE": "restart", "JOB_RESULT": "done"}),
-        json.dumps({"UNIT": "sssd.service", "JOB_TYPE": "restart", "JOB_RESULT": "done"}),
-        json.dumps({"UNIT": "realmd.service", "JOB_TYPE": "stop", "JOB_RESULT": "done"}),
-        json.dumps({"UNIT": "tmp.mount", "JOB_TYPE": "start", "JOB_RESULT": "done"}),
-        json.dumps({"UNIT": "x.service", "JOB_TYPE": "start", "JOB_RESULT": "failed"}),
+        job("sssd.service", "start", "sssd.service - SSSD was skipped because no trigger"),
+        job("sssd.service", "start", "Started sssd.service"),
+        # A restart: its stop half, then its start half; one restart.
+        job("sssd.service", "restart", "Stopped sssd.service"),
+        job("sssd.service", "start", "Started sssd.service"),
+        job("sssd.service", "restart", "Stopped sssd.service"),
+        job("sssd.service", "start", "Started sssd.service"),
+        job("realmd.service", "stop"),
+        job("homes.timer", "start"),
+        job("sssd-nss.socket", "start"),
+        job("x.service", "start", result="failed"),
         json.dumps({"MESSAGE": "Reloading."}),
         json.dumps({"MESSAGE": "Reloading requested from client PID 12 ('systemctl')..."}),
         json.dumps({"MESSAGE": "Reloading finished in 80 ms."}),
         "not json",
     ]
     units, reloads = lab.journal_changes(lines)
-    assert units == ["sssd start", "sssd restart x2", "realmd stop"]
+    assert units == ["sssd start", "sssd restart x2", "realmd stop", "homes.timer start"]
     assert reloads == 2
 
 
