@@ -43,8 +43,11 @@ if str(TOOLS) not in sys.path:  # tools/ is a directory of scripts, not a packag
 from bench_lab import BIN, BenchLab, Run, cpu_per_host, log  # noqa: E402
 from bench_report import (  # noqa: E402
     COUNT,
+    DEFAULT_FLEET,
+    DEFAULT_RUNS,
     RATIO,
     SECONDS,
+    SECTIONS,
     Figure,
     NotMeasured,
     first_converge_markdown,
@@ -54,7 +57,6 @@ from bench_report import (  # noqa: E402
 )
 
 REPO = TOOLS.parent
-SECTIONS = ("floor", "linux", "anchor", "fleet", "aws", "adfs")
 ANCHOR_ROLE = "ad_integration"
 ANCHORS_ENV = "SSM_RUNAS_ANCHORS"
 # Debian spells PackageKit in lower case; the role's list names the Fedora package.
@@ -485,9 +487,9 @@ def ansible_core() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median of them)")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="runs per figure (median)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=",".join(SECTIONS))
-    parser.add_argument("--fleet", type=int, default=8, help="instances of the fleet figure")
+    parser.add_argument("--fleet", type=int, default=DEFAULT_FLEET, help="instances in the fleet")
     parser.add_argument("--anchors", help=f"directory holding {ANCHOR_ROLE}/ (${ANCHORS_ENV})")
     parser.add_argument("--lab", default="bench", help="private lab name (never 'lab')")
     parser.add_argument("--out", default=str(REPO / ".cache" / "bench"))

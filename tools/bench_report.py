@@ -169,8 +169,11 @@ SIDE_BY_SIDE = (
     ("module executions per host, re-run", "modules_ours", "modules_anchor"),
     ("controller CPU of a re-run, 1 instance", "cpu_ours", "cpu_anchor"),
 )
-RATIOS = ("floor", "anchor_vs_ours_rerun", "anchor_vs_ours_first", "fleet", "fleet_floor",
-          "cpu_per_host")  # fmt: skip
+OTHERS = ("floor", "anchor_vs_ours_rerun", "anchor_vs_ours_first", "fleet", "fleet_floor",
+          "cpu_per_host", "aws_calls", "aws_writes", "adfs_change", "adfs_same")  # fmt: skip
+SECTIONS = ("floor", "linux", "anchor", "fleet", "aws", "adfs")
+DEFAULT_RUNS = 3
+DEFAULT_FLEET = 8
 
 
 def header_line(header: dict) -> str:
@@ -183,7 +186,8 @@ def header_line(header: dict) -> str:
     parts = [f"Measured {header['date']} on {machine}"]
     if header.get("ansible_core"):
         parts.append(f"ansible-core {header['ansible_core']}")
-    parts.append(f"{header['runs']} runs each (median, min - max)")
+    runs = header["runs"]
+    parts.append(f"{runs} run{'' if runs == 1 else 's'} each (median, min - max)")
     if header.get("fleet"):
         parts.append(f"fleet of {header['fleet']}")
     if header.get("seconds") is not None:
@@ -199,7 +203,7 @@ def side_by_side(figures: list[Figure], anchor: str = "ad_integration") -> str:
     for row, ours, theirs in SIDE_BY_SIDE:
         if ours in by_key or theirs in by_key:
             lines.append(f"| {row} | {cell(by_key.get(ours))} | {cell(by_key.get(theirs))} |")
-    rest = [by_key[k] for k in RATIOS if k in by_key]
+    rest = [by_key[k] for k in OTHERS if k in by_key]
     if rest:
         lines += ["", "| figure | value |", "|---|---|"]
         lines += [f"| {fig.title} | {cell(fig)} |" for fig in rest]
@@ -300,15 +304,24 @@ def replace_block(text: str, body: str, where: str) -> str:
     return text[: begin + len(DOCS_BEGIN)] + "\n" + body.rstrip("\n") + "\n" + text[end:]
 
 
+def reproduce_command(header: dict) -> str:
+    """`make bench`, with BENCH_ARGS for what the run did differently from the defaults."""
+    args = []
+    sections = header.get("sections") or SECTIONS
+    if set(sections) != set(SECTIONS):
+        args.append("--only " + ",".join(s for s in SECTIONS if s in sections))
+    if header["runs"] != DEFAULT_RUNS:
+        args.append(f"--runs {header['runs']}")
+    if header.get("fleet", DEFAULT_FLEET) != DEFAULT_FLEET:
+        args.append(f"--fleet {header['fleet']}")
+    return f"`make bench BENCH_ARGS='{' '.join(args)}'`" if args else "`make bench`"
+
+
 def docs_blocks(data: dict) -> tuple[str, str]:
     """(README block, docs/performance.md block) from a bench.json's contents."""
     header = data["header"]
     figures = [Figure.from_json(f) for f in data["figures"]]
-    reproduce = (
-        "Reproduce with `make bench` (`tools/bench.py --runs "
-        f"{header['runs']} --fleet {header.get('fleet', 8)}`), then "
-        "`.venv/bin/python tools/bench.py --write-docs`."
-    )
+    reproduce = f"Reproduce with {reproduce_command(header)}, then `tools/bench.py --write-docs`."
     readme = "\n".join([header_line(header), "", side_by_side(figures), reproduce])
     perf = "\n".join(
         [

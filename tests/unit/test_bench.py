@@ -435,6 +435,19 @@ def test_docs_blocks_are_replaced_and_the_text_around_them_kept(tmp_path):
     assert readme.read_text() == text, "rewriting is stable"
 
 
+@pytest.mark.parametrize(
+    ("changes", "command"),
+    [
+        ({}, "`make bench`"),
+        ({"sections": list(report.SECTIONS)}, "`make bench`"),
+        ({"runs": 1, "fleet": 3}, "`make bench BENCH_ARGS='--runs 1 --fleet 3'`"),
+        ({"sections": ["adfs", "floor"]}, "`make bench BENCH_ARGS='--only floor,adfs'`"),
+    ],
+)
+def test_the_docs_say_how_to_reproduce_exactly_that_run(changes, command):
+    assert report.reproduce_command(HEADER | changes) == command
+
+
 def test_docs_without_the_markers_are_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"README.md: no generated block; put the lines"):
         report.replace_block("# no markers\n", "x", "README.md")
