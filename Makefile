@@ -99,8 +99,8 @@ molecule: setup ## all molecule scenarios, or SCENARIO=name
 	else scenarios=$$(ls molecule | grep -v -e '^_' -e '^README'); fi; \
 	for s in $$scenarios; do echo "== molecule test -s $$s"; $(BIN)/molecule test -s $$s; done
 
-bench: setup ## performance figures as ratios (Markdown + JSON in .cache/bench)
-	@$(BIN)/python tools/bench.py
+bench: setup ## ours beside linux-system-roles ad_integration, as ratios (.cache/bench; BENCH_ARGS=)
+	@$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 drills: setup ## failure drills that do not fit `make test`
 	$(BIN)/pytest -q tests/drills
