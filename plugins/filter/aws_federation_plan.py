@@ -129,18 +129,23 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError  # noqa: E402 - docs come first
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.iam_documents import (  # noqa: E402
-    FederationInputError,
-    federation_plan,
-)
+
+# Imports of this collection's code are made when a filter is called, not here: for every
+# task that uses any filter of a collection, Ansible imports every filter file of it, in each
+# worker process, that is once per task and host (ansible.plugins.loader.Jinja2Loader). What
+# this file imports at the top is paid by every host of every such task; see
+# tests/unit/test_filter_imports.py.
 
 
 def aws_federation_plan(spec, var_prefix=""):
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils import iam_documents
+
     if not isinstance(spec, dict):
         raise AnsibleFilterError("aws_federation_plan expects a mapping, got %r" % (spec,))
     try:
-        return federation_plan(spec, labels=dict((key, var_prefix + key) for key in spec))
-    except FederationInputError as exc:
+        labels = dict((key, var_prefix + key) for key in spec)
+        return iam_documents.federation_plan(spec, labels=labels)
+    except iam_documents.FederationInputError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 

@@ -8,20 +8,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_accounts import (
-    account_errors,
-)
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_model import (
-    ModelError,
-    check,
-    role_inputs,
-)
+
+# Imports of this collection's code are made when a filter is called, not here: for every
+# task that uses any filter of a collection, Ansible imports every filter file of it, in each
+# worker process, that is once per task and host (ansible.plugins.loader.Jinja2Loader). What
+# this file imports at the top is paid by every host of every such task; see
+# tests/unit/test_filter_imports.py.
+
+
+def _model_code():
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_model
+
+    return runas_model
 
 
 def runas_model(model):
+    code = _model_code()
     try:
-        return check(model)
-    except ModelError as exc:
+        return code.check(model)
+    except code.ModelError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
@@ -34,9 +39,10 @@ def runas_role_inputs(model, mapping, given, unset):
     for how in by_var.values():
         if how.get("same_as"):
             how["same_as"] = mapping[how["same_as"]]["var"]
+    code = _model_code()
     try:
-        found = role_inputs(model, by_var, list(given), unset)
-    except ModelError as exc:
+        found = code.role_inputs(model, by_var, list(given), unset)
+    except code.ModelError as exc:
         raise AnsibleFilterError(str(exc)) from None
     return dict((by_var[var]["key"], value) for var, value in found.items())
 
@@ -49,6 +55,10 @@ def runas_account_errors(automation, default_user, untagged_sessions, labels):
         )
     if automation is not None and not isinstance(automation, dict):
         raise AnsibleFilterError("runas_account_errors expects {user, sudo, shell} or null")
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_accounts import (
+        account_errors,
+    )
+
     return account_errors(automation or None, default_user, untagged_sessions, labels=labels)
 
 

@@ -7,31 +7,41 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report as rr
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
-    runas_report_render as render,
-)
-from ansible_collections.federated.ssm_runas.plugins.plugin_utils.runas_report_hop import (
-    ReportInputError,
-    context,
-)
+
+# Imports of this collection's code are made when a filter is called, not here: for every
+# task that uses any filter of a collection, Ansible imports every filter file of it, in each
+# worker process, that is once per task and host (ansible.plugins.loader.Jinja2Loader). What
+# this file imports at the top is paid by every host of every such task; see
+# tests/unit/test_filter_imports.py.
+
+
+def _report_code():
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report
+
+    return runas_report
+
+
+def _hop_code():
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils import runas_report_hop
+
+    return runas_report_hop
 
 
 def _model(model):
     try:
-        return rr.checked_model(model)
-    except ReportInputError as exc:
+        return _report_code().checked_model(model)
+    except _hop_code().ReportInputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def runas_report_tags(directory, model):
     """Distinct run-as tag values (what the claim rule emits) of the directory's users."""
-    return rr.tag_values(directory, _model(model))
+    return _report_code().tag_values(directory, _model(model))
 
 
 def runas_report_names(directory, model):
     """The tag values, then the default user and the automation account: every name to probe."""
-    return rr.probe_names(directory, _model(model))
+    return _report_code().probe_names(directory, _model(model))
 
 
 def runas_report(
@@ -56,8 +66,9 @@ def runas_report(
 ):
     """accounts/instances map a host to its registered runas_aws_info/runas_probe result;
     the last nine are the caller's words for its groups, variables and runs."""
+    hop = _hop_code()
     try:
-        return rr.build_report(
+        return _report_code().build_report(
             _model(model),
             directory,
             accounts,
@@ -66,7 +77,7 @@ def runas_report(
             command_aliases=command_aliases,
             env=env,
             generated_at=generated_at,
-            ctx=context(
+            ctx=hop.context(
                 instance_group=instance_group,
                 account_group=account_group,
                 connection_var=connection_var,
@@ -78,11 +89,15 @@ def runas_report(
                 accounts_apply=accounts_apply,
             ),
         )
-    except ReportInputError as exc:
+    except hop.ReportInputError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def runas_report_render(report, fmt="table"):
+    from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
+        runas_report_render as render,
+    )
+
     renderers = {
         "table": render.render_table,
         "markdown": render.render_markdown,

@@ -72,11 +72,11 @@ _value:
   elements: str
 """
 
-from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import (  # noqa: E402
-    SudoersError,
-    labels_for,
-    validate,
-)
+# Imports of this collection's code are made when a filter is called, not here: for every
+# task that uses any filter of a collection, Ansible imports every filter file of it, in each
+# worker process, that is once per task and host (ansible.plugins.loader.Jinja2Loader). What
+# this file imports at the top is paid by every host of every such task; see
+# tests/unit/test_filter_imports.py.
 
 
 def sudoers_errors(
@@ -90,6 +90,12 @@ def sudoers_errors(
     var_prefix="",
     var_names=None,
 ):
+    from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers import (
+        SudoersError,
+        labels_for,
+        validate,
+    )
+
     try:
         validate(
             rules,
