@@ -4,6 +4,7 @@ during that run's re-join, not in any file on the instances."""
 import os
 from pathlib import Path
 
+import lab_hosts
 import pytest
 from conftest import container_run
 
@@ -23,7 +24,7 @@ def run_log():
 def test_vvvv_run_rejoined_every_host(run_log):
     assert "Host is joined to the realm (secret on stdin, never in argv)" in run_log
     recap = run_log.split("PLAY RECAP", 1)[1]
-    assert recap.count("failed=0") == 2, recap
+    assert recap.count("failed=0") == len(lab_hosts.hosts()), recap
     assert "censored" in run_log  # no_log hid the join task's arguments and result
 
 
