@@ -578,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         "header": head,
         "figures": [f.as_json() for f in figures],
         "first_converge": comparisons,
+        # Before each floor (and so before each timed run) the machine was let settle.
+        "settled": bench.settled,
     }
     (out / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
     print(text_table(figures), end="")

@@ -128,6 +128,50 @@ def journal_changes(lines: list[str]) -> tuple[list[str], int]:
     return [name if n == 1 else f"{name} x{n}" for name, n in jobs.items()], reloads
 
 
+# Before each timed run the machine must be quiet: a first converge leaves work behind (the
+# anchor's PackageKit, apt's timers, SSSD warming up) on the same cores the next run uses.
+QUIET_BUSY = 0.25  # at most this share of all CPUs busy...
+QUIET_WINDOW = 2.0  # ...over this many seconds
+QUIET_MAX_WAIT = 90.0
+
+
+def cpu_times(text: str) -> tuple[int, int]:
+    """(busy, total) jiffies from the first line of /proc/stat."""
+    fields = [int(v) for v in text.split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already in user and nice
+    return total - idle, total
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of all CPUs busy between two cpu_times readings (0.0 - 1.0)."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else 0.0
+
+
+def wait_until_quiet(
+    read=lambda: Path("/proc/stat").read_text(),
+    sleep=time.sleep,
+    limit: float = QUIET_BUSY,
+    window: float = QUIET_WINDOW,
+    max_wait: float = QUIET_MAX_WAIT,
+) -> tuple[float, float]:
+    """Wait until a window shows at most `limit` of the CPUs busy, or max_wait has passed.
+
+    Returns (seconds waited, the last window's busy share) for the record.
+    """
+    waited = 0.0
+    last = cpu_times(read())
+    while True:
+        sleep(window)
+        waited += window
+        now = cpu_times(read())
+        share = busy_share(last, now)
+        last = now
+        if share <= limit or waited >= max_wait:
+            return waited, share
+
+
 class BenchLab:
     def __init__(self, name: str, out: Path, keep: bool = False):
         self.lab = name
@@ -153,6 +197,7 @@ class BenchLab:
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         )
         self.counter = 0
+        self.settled: list[dict] = []
         self.lab_up = False
         self.moto: subprocess.Popen | None = None
         self.moto_url = ""
@@ -382,7 +427,13 @@ class BenchLab:
         )
         return run
 
+    def settle(self, label: str) -> None:
+        waited, share = wait_until_quiet()
+        self.settled.append({"before": label, "waited": waited, "busy": round(share, 3)})
+        log(f"settle before {label}: {waited:.0f}s, last {QUIET_WINDOW:.0f}s {share:.0%} busy")
+
     def floor(self, hosts: list[str], label: str = "floor") -> Run:
+        self.settle(label)
         run = self.playbook(self.out / "floor.yml", label, limit=hosts)
         if not run.ok:
             raise NotMeasured(f"the ping play failed (rc={run.rc}): see logs/{run.log}")

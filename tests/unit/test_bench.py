@@ -515,3 +515,39 @@ def test_only_adfs_writes_markdown_and_json_and_touches_no_lab(tmp_path, capsys)
     assert "| ADFS upsert without a change" in (tmp_path / "bench.md").read_text()
     assert "ADFS upsert with a change" in capsys.readouterr().out
     assert not (tmp_path / "inventory").exists()
+
+
+# ------------------------------------------------------------------------- settling
+def stat_line(user, nice, system, idle, iowait=0):
+    """/proc/stat's first lines (irq, softirq, steal, guest, guest_nice zero)."""
+    return f"cpu  {user} {nice} {system} {idle} {iowait} 0 0 0 0 0\ncpu0 1 2 3\n"
+
+
+def test_busy_share_counts_iowait_as_idle():
+    before = lab.cpu_times(stat_line(100, 0, 100, 800, 0))
+    after = lab.cpu_times(stat_line(150, 0, 150, 850, 50))
+    assert lab.busy_share(before, after) == pytest.approx(100 / 200)
+
+
+def test_settling_waits_for_a_quiet_window():
+    # busy 80%, then 60%, then 10% of all CPUs over each window
+    readings = iter(
+        [
+            stat_line(0, 0, 0, 0),
+            stat_line(80, 0, 0, 20),
+            stat_line(140, 0, 0, 60),
+            stat_line(150, 0, 0, 150),
+        ]
+    )
+    slept = []
+    waited, share = lab.wait_until_quiet(read=lambda: next(readings), sleep=slept.append)
+    assert slept == [lab.QUIET_WINDOW] * 3
+    assert waited == 3 * lab.QUIET_WINDOW
+    assert share == pytest.approx(0.1)
+
+
+def test_settling_gives_up_after_its_limit():
+    busy = iter(stat_line(100 * i, 0, 0, 0) for i in range(1000))
+    waited, share = lab.wait_until_quiet(read=lambda: next(busy), sleep=lambda _s: None)
+    assert waited >= lab.QUIET_MAX_WAIT
+    assert share == 1.0
