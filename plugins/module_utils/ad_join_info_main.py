@@ -31,7 +31,7 @@ ARGUMENT_SPEC = dict(
     packages=dict(type="list", elements="str", default=[]),
     preflight=dict(type="bool", default=False),
     max_clock_skew=dict(type="int", default=300),
-    var_prefix=dict(type="str", default="ad_join"),
+    var_prefix=dict(type="str", default=""),
     stop_unless_ready=dict(type="bool", default=False),
     mkhomedir=dict(type="bool", default=True),
 )
@@ -83,9 +83,9 @@ def preflight(module, result):
     dc = adcli_dc(out)
     if rc != 0 or not dc:
         module.fail_json(
-            msg="%s_domain %r: no domain controller found via DNS SRV _ldap._tcp.%s and CLDAP "
+            msg="%sdomain %r: no domain controller found via DNS SRV _ldap._tcp.%s and CLDAP "
             "(adcli info: %s). Fix: point the host's resolver at the AD DNS servers, or set "
-            "%s_domain to the AD DNS domain."
+            "%sdomain to the AD DNS domain."
             % (prefix, domain, domain, (err or out).strip(), prefix),
             **result,
         )
@@ -108,7 +108,7 @@ def preflight(module, result):
     if abs(offset) > params["max_clock_skew"]:
         module.fail_json(
             msg="the host's clock differs from domain controller %s by %d s, more than "
-            "%s_max_clock_skew=%d s that Kerberos tolerates. Fix: synchronise time "
+            "%smax_clock_skew=%d s that Kerberos tolerates. Fix: synchronise time "
             "(chrony/systemd-timesyncd) with the DCs before joining."
             % (dc, offset, prefix, params["max_clock_skew"]),
             **result,
@@ -142,7 +142,7 @@ def run(module):
                 params["platforms"], result["platform_facts"]
             )
         except PlatformError as exc:
-            module.fail_json(msg="%s: %s" % (params["var_prefix"], exc), **result)
+            module.fail_json(msg="ad_join_info: platforms: %s" % exc, **result)
     platform = result["platform"]
     packages = list(platform.get("packages") or []) + params["packages"]
     result["missing_packages"] = package_state(module, packages)

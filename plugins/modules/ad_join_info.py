@@ -63,9 +63,12 @@ options:
     type: int
     default: 300
   var_prefix:
-    description: Prefix of the role variables named in error messages.
+    description:
+      - Prefix put before the option names (O(domain), O(max_clock_skew)) that error messages
+        name, so that a role's messages name its own variables (the ad_join role passes
+        C(ad_join_)). Empty, messages name this module's options.
     type: str
-    default: ad_join
+    default: ""
   mkhomedir:
     description: Whether PAM home creation is wanted, for RV(ready).
     type: bool
