@@ -74,7 +74,9 @@ test: setup ## every gate and every molecule scenario (logs in .cache/test-logs,
 	@rm -rf $(TEST_LOGS) && mkdir -p $(TEST_LOGS)
 	@for step in $(TEST_STEPS); do \
 	  echo "== make $$step"; start=$$(date +%s); \
-	  $(MAKE) $$step 2>&1 | tee $(TEST_LOGS)/$$step.log; \
+	  $(MAKE) $$step 2>&1 | tee $(TEST_LOGS)/$$step.log || { rc=$$?; \
+	    $(BIN)/python tools/failure_summary.py $(TEST_LOGS)/$$step.log; \
+	    echo "== make $$step FAILED (exit $$rc); the whole log: .cache/test-logs/$$step.log"; exit $$rc; }; \
 	  echo "== make $$step passed in $$(( $$(date +%s) - start ))s"; \
 	done
 	@$(BIN)/python tools/secret_scan.py $(TEST_LOGS) $$(ls -d .cache/drills .cache/bench/logs 2>/dev/null)
