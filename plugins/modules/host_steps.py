@@ -50,9 +50,27 @@ options:
             as a platform setting the probe step found. They override O(steps[].args).
         type: dict
         default: {}
+  defer_to:
+    description:
+      - Instead of calling the host, set this variable (play-scoped for the host, as
+        M(ansible.builtin.set_fact) does) to O(steps) once they pass the controller's checks,
+        so a later C(host_steps) task runs them in its call.
+      - Either way, what can be checked without the host is checked on the controller first,
+        such as the rules, aliases, domain and path of a M(federated.ssm_runas.sudoers_file)
+        step, with the names its C(var_prefix) and C(var_names) arguments give them. A bad
+        value fails the task before any connection.
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+    details: The controller checks the steps' input, then runs them in one call or defers them.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: Each step behaves as its module does in check mode.
@@ -90,6 +108,10 @@ stopped:
   description: The step that asked to stop, or null when every step ran.
   returned: always
   type: str
+deferred_to:
+  description: The variable the steps were handed to, when O(defer_to) was given.
+  returned: when O(defer_to) is given
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
@@ -123,6 +145,8 @@ def main():
                     args_from=dict(type="dict", default={}),
                 ),
             ),
+            # Taken by the action plugin, which never passes it on; here for the docs' sake.
+            defer_to=dict(type="str"),
         ),
         supports_check_mode=True,
     )

@@ -41,6 +41,8 @@ CONFINED = {
 # A name in documentation markup, C(ns.name.module) or M(...), mentions; it does not use.
 FQCN = re.compile(r"(?<![\w.])(?<![CMPLO]\()([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.[a-z_][a-z0-9_]*")
 IMPORT = re.compile(r"ansible_collections\.([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)")
+# Python's `from ansible.utils.vars import ...` is ansible-core's package, not a collection.
+CORE_IMPORT = re.compile(r"^\s*(from|import)\s+ansible\.[\w.]+.*$", re.MULTILINE)
 
 
 def pins(path):
@@ -87,6 +89,8 @@ def referenced(entries):
     found = {}
     for file in files(entries):
         text = file.read_text(errors="replace")
+        if file.suffix == ".py":
+            text = CORE_IMPORT.sub("", text)
         for ns, name in FQCN.findall(text) + IMPORT.findall(text):
             collection = f"{ns}.{name}"
             if collection in known and collection not in NOT_INSTALLED:
