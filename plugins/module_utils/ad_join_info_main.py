@@ -13,7 +13,6 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_probe 
     PLATFORM_FACTS,
     PlatformError,
     adcli_dc,
-    clock_offset,
     configured_realms,
     is_joined,
     merge_platform,
@@ -22,6 +21,12 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_probe 
     parse_os_release,
     platform_of,
 )
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_rootdse import (
+    RootDseError,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_rootdse import (
+    clock_offset as rootdse_offset,
+)
 
 ARGUMENT_SPEC = dict(
     realm=dict(type="str", required=True),
@@ -29,6 +34,7 @@ ARGUMENT_SPEC = dict(
     platforms=dict(type="dict", default={}),
     platform_facts=dict(type="dict", default={}),
     packages=dict(type="list", elements="str", default=[]),
+    package_sets=dict(type="list", elements="str", default=[]),
     preflight=dict(type="bool", default=False),
     max_clock_skew=dict(type="int", default=300),
     var_prefix=dict(type="str", default=""),
@@ -90,18 +96,12 @@ def preflight(module, result):
             **result,
         )
     result["domain_controller"] = dc
-    net = module.get_bin_path("net")
-    if not net:
-        module.warn(
-            "clock skew not checked: 'net' (samba-common-bin / samba-common-tools) is not installed"
-        )
-        return
-    rc, out, err = module.run_command([net, "ads", "info", "-S", dc])
-    offset = clock_offset(out)
-    if offset is None:
+    try:
+        offset = round(rootdse_offset(dc))
+    except RootDseError as exc:
         module.fail_json(
-            msg="could not read the time of domain controller %s (net ads info rc=%s: %s). "
-            "Fix: check that LDAP (389/tcp) to the DC is open." % (dc, rc, (err or out).strip()),
+            msg="could not read the time of domain controller %s (LDAP rootDSE currentTime: %s). "
+            "Fix: check that LDAP (389/tcp) to the DC is open." % (dc, exc),
             **result,
         )
     result["clock_offset"] = offset
@@ -144,7 +144,10 @@ def run(module):
         except PlatformError as exc:
             module.fail_json(msg="ad_join_info: platforms: %s" % exc, **result)
     platform = result["platform"]
-    packages = list(platform.get("packages") or []) + params["packages"]
+    packages = list(platform.get("packages") or [])
+    for name in params["package_sets"]:  # a platform without that list needs none of it
+        packages += [p for p in platform.get(name) or [] if p not in packages]
+    packages += [p for p in params["packages"] if p not in packages]
     result["missing_packages"] = package_state(module, packages)
     realm = module.get_bin_path("realm")
     if realm:

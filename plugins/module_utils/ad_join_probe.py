@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse what realm, adcli, net, the package managers and /etc/os-release say, and pick the
+"""Parse what realm, adcli, the package managers and /etc/os-release say, and pick the
 platform settings that apply to a host; pure functions."""
 
 from __future__ import absolute_import, division, print_function
@@ -39,12 +39,6 @@ def adcli_dc(adcli_info_output):
     """The domain controller `adcli info` found (via DNS SRV and CLDAP), or None."""
     match = re.search(r"^domain-controller\s*=\s*(\S+)", adcli_info_output, re.M)
     return match.group(1) if match else None
-
-
-def clock_offset(net_ads_info_output):
-    """Seconds the DC's clock is ahead of ours from `net ads info`, or None."""
-    match = re.search(r"^Server time offset:\s*(-?\d+)", net_ads_info_output, re.M)
-    return int(match.group(1)) if match else None
 
 
 # os-release ID -> (Ansible's distribution fact, its os_family), so that the vars files keep

@@ -21,7 +21,8 @@ description:
   - With O(preflight=true) also checks what a join needs and fails with a message that names
     the problem and the fix. A domain controller must be found through DNS SRV
     C(_ldap._tcp.<domain>) and CLDAP (C(adcli info)), and the clock must be within
-    O(max_clock_skew) seconds of the DC's (C(net ads info), an anonymous LDAP rootDSE read).
+    O(max_clock_skew) seconds of the DC's, read from its rootDSE (C(currentTime), an anonymous
+    LDAP search on port 389, as C(net ads info) reads it; no Samba tools are needed).
   - Changes nothing.
 author:
   - federated.ssm_runas maintainers (@federated)
@@ -51,6 +52,14 @@ options:
     default: {}
   packages:
     description: Packages whose installation state is reported, in addition to the platform's.
+    type: list
+    elements: str
+    default: []
+  package_sets:
+    description:
+      - Names of further package lists in the host's platform settings whose installation
+        state is reported with the platform's C(packages), such as C(keytab_packages) (C(kinit)
+        for a keytab join). A platform without such a list adds nothing.
     type: list
     elements: str
     default: []
@@ -165,7 +174,7 @@ domain_controller:
   type: str
 clock_offset:
   description: Seconds the DC's clock is ahead of the host's (O(preflight=true)).
-  returned: when O(preflight=true) and C(net) is installed
+  returned: when O(preflight=true)
   type: int
 """
 

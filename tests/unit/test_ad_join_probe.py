@@ -9,7 +9,6 @@ from ansible_collections.federated.ssm_runas.plugins.module_utils.ad_join_probe 
     PLATFORM_FACTS,
     PlatformError,
     adcli_dc,
-    clock_offset,
     configured_realms,
     is_joined,
     merge_platform,
@@ -26,13 +25,6 @@ domain-controller = dc1.example.test
 domain-controller-usable = yes
 [computer]
 computer-site = Default-First-Site-Name
-"""
-
-NET_ADS_INFO = """LDAP server: 10.89.224.10
-Realm: EXAMPLE.TEST
-Server time: Mon, 23 Nov 2026 21:24:42 UTC
-KDC server: 10.89.224.10
-Server time offset: {}
 """
 
 
@@ -57,15 +49,6 @@ def test_rpm_missing():
 def test_adcli_dc():
     assert adcli_dc(ADCLI_INFO) == "dc1.example.test"
     assert adcli_dc("") is None
-
-
-@pytest.mark.parametrize(("raw", "offset"), [("0", 0), ("-412", -412), ("17", 17)])
-def test_clock_offset(raw, offset):
-    assert clock_offset(NET_ADS_INFO.format(raw)) == offset
-
-
-def test_clock_offset_missing():
-    assert clock_offset("Realm: EXAMPLE.TEST\n") is None
 
 
 OS_RELEASES = {

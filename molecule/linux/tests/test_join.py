@@ -1,5 +1,10 @@
 """What the joined instances say: realm, names, homes where the SSM agent expects them."""
 
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from conftest import DOMAIN, ad_name, fully_qualified
 
@@ -65,3 +70,37 @@ def test_sssd_keys_are_set_and_realmd_keys_survive(host):
 
 def test_realmd_needs_no_packagekit(host):
     assert host.run("dpkg-query -W packagekit").rc != 0
+
+
+def test_join_needs_no_samba_tools_or_kerberos_clients(host):
+    # The clock check reads the DC's rootDSE in Python; kinit only for a keytab join.
+    for package in ("samba-common-bin", "krb5-user"):
+        assert host.run(f"dpkg-query -W -f '${{db:Status-Status}}' {package}").stdout != "installed"
+
+
+def test_preflight_reads_the_dcs_clock_as_the_hosts_own(host):
+    # The lab's containers share one kernel clock: the DC's currentTime, read over LDAP by the
+    # join preflight, must agree with the instance's to within the round trip (a wrong time
+    # zone or date field would be hours or days off).
+    args = {"realm": DOMAIN.upper(), "domain": DOMAIN, "preflight": True}
+    done = subprocess.run(
+        [
+            "ansible",
+            "-i",
+            str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "inventory"),
+            host.backend.name,
+            "-m",
+            "federated.ssm_runas.ad_join_info",
+            "-a",
+            json.dumps(args),
+            "-o",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.split(" => ", 1)[1])
+    assert result["domain_controller"].lower().endswith("." + DOMAIN), result
+    assert abs(result["clock_offset"]) <= 1, result
