@@ -35,6 +35,10 @@ NEWLINE = "\n"
 HOME_PREFIX = "/home/"
 # An interactive sh (dash) shows this prompt when it waits for a line: "$ ", or "# " for root.
 PROMPT = re.compile(r"[$#] $")
+# sh prints a prompt before every line it reads: PS1 ($ or #) or, inside a construct that
+# goes on, PS2 (>). Text typed ahead was echoed when it was typed, so such prompts stand at
+# the start of a line or right after the prompt before ("$ $ ").
+LINE_PROMPT = re.compile(r"(?:^|(?<=\n)|(?<=[$#>] ))[$#>] ")
 # A hang guard for the whole session (not an assertion: a session that hangs is reported).
 DEADLINE = 90
 
@@ -184,6 +188,19 @@ class Terminal:
             self.read(1.0)
         raise EOFError(f"the shell ended before it showed {pattern.pattern!r}")
 
+    def wait_for_prompts(self, count):
+        """Read until the whole output shows ``count`` prompts and ends at one: text typed
+        ahead (the profile) has then been read and run line by line. Counted from the start,
+        as the shell may prompt before or after the typed text is echoed."""
+        while not self.closed:
+            text = self.output.decode("utf-8", "replace")
+            if len(LINE_PROMPT.findall(text)) >= count and PROMPT.search(text):
+                return
+            if time.monotonic() > self.deadline:
+                raise TimeoutError(f"the session did not show {count} prompts: {text!r}")
+            self.read(1.0)
+        raise EOFError(f"the shell ended before it showed {count} prompts")
+
     def drain(self):
         while not self.closed and time.monotonic() < self.deadline:
             self.read(1.0)
@@ -220,6 +237,9 @@ def run(request):
         profile = request.get("profile") or ""
         if profile.strip():
             term.write(profile + NEWLINE)
+            # A user types after the profile has run, at the prompt after its last line (one
+            # prompt first, then one per line typed); the first prompt alone comes too early.
+            term.wait_for_prompts((profile + NEWLINE).count(NEWLINE) + 1)
         # The user, afterwards: each line when the shell prompts, each answer when asked.
         for step in request["steps"]:
             if "type" in step:
