@@ -210,6 +210,34 @@ def side_by_side(figures: list[Figure], anchor: str = "ad_integration") -> str:
     return "\n".join(lines) + "\n"
 
 
+def missed(figures: list[Figure]) -> list[str]:
+    """One line per missed target: by how much, and what the measurements say of why where
+    they can (the fleet beside Ansible's own floor over the same hosts)."""
+    by_key = {f.key: f for f in figures}
+    lines = []
+    for fig in figures:
+        if fig.verdict() != "MISSED":
+            continue
+        median = statistics.median(fig.samples)
+        limit = float(re.sub(r"[^0-9.]", "", fig.target))
+        line = (
+            f"- {fig.title}: {fmt(median, fig.unit)} against {fig.target}, missed by "
+            f"{fmt(abs(median - limit), fig.unit)}."
+        )
+        floor = by_key.get("fleet_floor")
+        if fig.key == "fleet" and floor is not None and floor.measured:
+            floor_median = statistics.median(floor.samples)
+            beyond = not meets(floor_median, fig.target)
+            line += (
+                f" Ansible's own one-task ping over the same hosts costs {fmt(floor_median, RATIO)}"
+                " one on this machine"
+                + (" - above the target, so no role can meet it here" if beyond else "")
+                + f"; ours over that: {fmt(median / floor_median, RATIO)}."
+            )
+        lines.append(line)
+    return lines
+
+
 def markdown(figures: list[Figure], header: dict) -> str:
     lines = [
         header_line(header),
@@ -322,7 +350,9 @@ def docs_blocks(data: dict) -> tuple[str, str]:
     header = data["header"]
     figures = [Figure.from_json(f) for f in data["figures"]]
     reproduce = f"Reproduce with {reproduce_command(header)}, then `tools/bench.py --write-docs`."
-    readme = "\n".join([header_line(header), "", side_by_side(figures), reproduce])
+    misses = missed(figures)
+    misses_block = ["Targets missed:", "", *misses, ""] if misses else []
+    readme = "\n".join([header_line(header), "", side_by_side(figures), *misses_block, reproduce])
     perf = "\n".join(
         [
             f"## Latest figures ({header['date']})",
@@ -331,6 +361,7 @@ def docs_blocks(data: dict) -> tuple[str, str]:
             reproduce,
             "",
             side_by_side(figures),
+            *misses_block,
             "All figures:",
             "",
             markdown(figures, header).split("\n", 2)[2],

@@ -551,3 +551,25 @@ def test_settling_gives_up_after_its_limit():
     waited, share = lab.wait_until_quiet(read=lambda: next(busy), sleep=lambda _s: None)
     assert waited >= lab.QUIET_MAX_WAIT
     assert share == 1.0
+
+
+def test_missed_targets_say_by_how_much_and_the_fleet_against_ansibles_own_floor():
+    figures = [
+        report.Figure(
+            "linux_rerun", "ours: re-run / floor", report.RATIO, "<= 1.3", samples=[1.38]
+        ),
+        report.Figure("anchor_vs_ours_rerun", "anchor / ours", report.RATIO, ">= 4", samples=[4.5]),
+        report.Figure("fleet", "ours: 8 / 1", report.RATIO, "<= 1.5", samples=[2.93]),
+        report.Figure("fleet_floor", "floor: 8 / 1", report.RATIO, samples=[2.26]),
+    ]
+    lines = report.missed(figures)
+    assert lines[0] == "- ours: re-run / floor: 1.38x against <= 1.3, missed by 0.08x."
+    assert lines[1].startswith("- ours: 8 / 1: 2.93x against <= 1.5, missed by 1.43x.")
+    assert (
+        "costs 2.26x one on this machine - above the target, so no role can meet it here"
+        in lines[1]
+    )
+    assert lines[1].endswith("ours over that: 1.30x.")
+    assert len(lines) == 2  # met targets are not listed
+    figures[3].samples = [1.2]
+    assert "no role can meet it" not in report.missed(figures)[1]
