@@ -204,6 +204,7 @@ ROLE_PLATFORMS = Path(__file__).resolve().parents[2] / "roles" / "ad_join" / "va
 # Every key the role reads from __ad_join_platform.
 ROLE_KEYS = {
     "packages",
+    "keytab_packages",
     "package_manager",
     "realmd_package_files",
     "mkhomedir_path",
