@@ -52,7 +52,14 @@ ARGUMENT_SPEC = dict(
     refresh_timer=dict(type="bool", default=False),
     refresh_interval=dict(type="int", default=300),
     remove_homes=dict(type="bool", default=True),
+    var_names=dict(type="dict", default={}),
 )
+
+
+def label(params, option):
+    """An option as the caller names it in messages (a role's variable), else its own name."""
+    return (params.get("var_names") or {}).get(option) or option
+
 
 # Seconds a restarted SSSD gets to bring its AD backend online before groups count as missing.
 SSSD_ONLINE_TIMEOUT = 30
@@ -77,8 +84,14 @@ def restart_sssd(module, result):
     if rc != 0:
         module.fail_json(
             msg="ad_homes: %s changed but SSSD did not restart (%s rc=%s: %s). Fix: read "
-            "'journalctl -u sssd' and correct the keys in sssd_settings."
-            % (module.params["sssd_conf"], " ".join(argv), rc, (err or out).strip()),
+            "'journalctl -u sssd' and correct the keys in %s."
+            % (
+                module.params["sssd_conf"],
+                " ".join(argv),
+                rc,
+                (err or out).strip(),
+                label(module.params, "sssd_settings"),
+            ),
             **result,
         )
     result["sssd_restarted"] = True
@@ -105,6 +118,19 @@ def sssd(module, result):
         return False
     restart_sssd(module, result)
     return True
+
+
+def interval_error(params):
+    """The message for a refresh interval the timer cannot keep, or None (the controller's
+    check of a host_steps step gives the same)."""
+    interval = params.get("refresh_interval", 300)
+    if params.get("refresh_timer") and interval < refresher.MIN_INTERVAL:
+        return "ad_homes: %s %d: give at least %d seconds" % (
+            label(params, "refresh_interval"),
+            interval,
+            refresher.MIN_INTERVAL,
+        )
+    return None
 
 
 def wants_refresher(params):
@@ -169,8 +195,8 @@ def homes(module, result, names, restarted):
     if missing:
         message = (
             "ad_homes: groups %s do not resolve on this host (getent group): check the group "
-            "names in groups, the realm join and the domain %r"
-            % (", ".join(repr(m) for m in missing), params["domain"])
+            "names in %s, the realm join and the domain %r"
+            % (", ".join(repr(m) for m in missing), label(params, "groups"), params["domain"])
         )
         if params["missing_groups"] == "fail":
             module.fail_json(msg=message, **result)
@@ -244,13 +270,9 @@ def run(module):
         diff=[],
     )
     # The refresher's preconditions are checked before anything changes.
-    interval = module.params["refresh_interval"]
-    if module.params["refresh_timer"] and interval < refresher.MIN_INTERVAL:
-        module.fail_json(
-            msg="ad_homes: refresh_interval %d: give at least %d seconds"
-            % (interval, refresher.MIN_INTERVAL),
-            **result,
-        )
+    problem = interval_error(module.params)
+    if problem:
+        module.fail_json(msg=problem, **result)
     systemd = refresher.Systemd(module)
     if wants_refresher(module.params) and not systemd.running:
         module.fail_json(msg="ad_homes: refresher: %s" % refresher.NO_SYSTEMD, **result)

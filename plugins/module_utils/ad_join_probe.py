@@ -84,9 +84,9 @@ def platform_of(os_release):
         name = os_release.get("PRETTY_NAME") or os_release.get("NAME") or "no /etc/os-release"
         raise PlatformError(
             "/etc/os-release ID=%r (%s) is not a distribution the role knows (%s). Fix: "
-            "gather facts before the role (gather_facts: true) so that Ansible names the "
-            "platform, and add roles/ad_join/vars/platforms/<os_family or distribution>.yml "
-            "if its os_family is not Debian or RedHat."
+            "gather facts first (gather_facts: true) so that Ansible names the platform, and "
+            "add a platforms entry for its os_family or distribution if that is not Debian or "
+            "RedHat (the ad_join role reads them from its vars/platforms/<name>.yml)."
             % (ident, name, ", ".join(sorted(DISTRIBUTIONS)))
         )
     distribution, os_family = DISTRIBUTIONS[ident]
@@ -112,8 +112,8 @@ def merge_platform(platforms, platform):
     if not names:
         raise PlatformError(
             "no platform settings for os_family=%s distribution=%s major version=%s (looked for "
-            "%s in roles/ad_join/vars/platforms, which has %s). Fix: run the role on a "
-            "supported platform or add one of those files."
+            "%s in platforms, which has %s). Fix: use a supported platform or add one of those "
+            "entries (the ad_join role reads them from its vars/platforms/<name>.yml)."
             % (
                 platform["os_family"],
                 platform["distribution"],

@@ -130,6 +130,13 @@ options:
         sssd.service adds group read before every start.
     type: raw
     default: '0600'
+  var_names:
+    description:
+      - The caller's own names for options, used in messages instead of the options' names,
+        such as C({refresh_interval: myrole_refresh_interval}) for a role that passes its
+        variables through. The P(federated.ssm_runas.ad_join#role) role names its variables.
+    type: dict
+    default: {}
 notes:
   - SSSD access rules (C(access_provider), C(realm permit)) do not apply to Session Manager
     shells because the agent does not use PAM.

@@ -15,7 +15,11 @@ __metaclass__ = type
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
-from ansible_collections.federated.ssm_runas.plugins.module_utils import sudoers_file_main
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.federated.ssm_runas.plugins.module_utils import (
+    ad_homes_main,
+    sudoers_file_main,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.sudoers_validate import (
     validate,
 )
@@ -56,8 +60,24 @@ def _sudoers_file_errors(args):
     ]
 
 
+def _ad_homes_errors(args):
+    """A refresh interval the timer cannot keep, named as the caller names it."""
+    try:
+        interval = int(args.get("refresh_interval", 300))
+    except (TypeError, ValueError):
+        return []  # the module's argument spec says what is wrong with it, on the host
+    problem = ad_homes_main.interval_error(
+        dict(
+            args,
+            refresh_interval=interval,
+            refresh_timer=boolean(args.get("refresh_timer", False), strict=False),
+        )
+    )
+    return [problem] if problem else []
+
+
 # Module name to its controller-side check; modules whose input only the host can judge have none.
-CHECKS = {"sudoers_file": _sudoers_file_errors}
+CHECKS = {"sudoers_file": _sudoers_file_errors, "ad_homes": _ad_homes_errors}
 
 
 def step_errors(steps):

@@ -540,6 +540,10 @@ def test_check_mode_before_the_join_configures_the_refresher_without_lookups(
     ("change", "message"),
     [
         ({"refresh_interval": 9}, "refresh_interval 9: give at least 10 seconds"),
+        (
+            {"refresh_interval": 5, "var_names": {"refresh_interval": "my_homes_every"}},
+            "ad_homes: my_homes_every 5: give at least 10 seconds",
+        ),
         ({"running": False}, "needs systemd .* set refresh_timer=false"),
     ],
 )

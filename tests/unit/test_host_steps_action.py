@@ -147,3 +147,19 @@ def test_checks_name_a_callers_own_prefix_and_skip_what_only_the_host_knows():
         "command_aliases, domain, fully_qualified, header, missing_commands, path, rules, state, "
         "var_names, var_prefix."
     ]
+
+
+def test_a_homes_step_with_an_interval_the_timer_cannot_keep_is_refused_on_the_controller():
+    step = {
+        "module": "ad_homes",
+        "args": {
+            "refresh_timer": "yes",
+            "refresh_interval": "9",
+            "var_names": {"refresh_interval": "ad_join_home_refresh_interval"},
+        },
+    }
+    assert step_errors([step]) == [
+        "ad_homes: ad_join_home_refresh_interval 9: give at least 10 seconds"
+    ]
+    step["args"]["refresh_timer"] = False
+    assert step_errors([step]) == []
