@@ -133,8 +133,8 @@ options:
   var_names:
     description:
       - The caller's own names for options, used in messages instead of the options' names,
-        such as C({refresh_interval: myrole_refresh_interval}) for a role that passes its
-        variables through. The P(federated.ssm_runas.ad_join#role) role names its variables.
+        as a mapping of option name to the name to show (a role passes its variables' names).
+        The P(federated.ssm_runas.ad_join#role) role names its variables this way.
     type: dict
     default: {}
 notes:
