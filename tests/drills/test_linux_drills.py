@@ -234,3 +234,59 @@ def test_bad_sudoers_input_leaves_the_file_byte_identical(lab, bad, direct):
     assert needle in fatal, fatal
     assert snapshot(lab.instance) == before
     assert sh(lab.instance, "ls -la --time-style=full-iso /etc/sudoers.d").stdout == listing
+
+
+def test_keytab_join_installs_kinit_only_then_and_needs_no_password(lab):
+    """ad_join_join_method keytab: the platform's keytab_packages (kinit) go in for it alone,
+    and a re-join with a keytab exported on the DC (samba-tool, outside the collection) and
+    no password at all leaves the host joined with the AD users resolving."""
+    if sh(lab.instance, "realm list --name-only").stdout.strip() != "example.test":
+        _s, recap, rc = linux(lab, "keytab-first-join")
+        assert rc == 0, fatal_lines(lab)
+    assert (
+        sh(lab.instance, "dpkg-query -W -f '${db:Status-Status}' krb5-user").stdout != "installed"
+    )
+    exported = podman(
+        "exec", lab.dc, "sh", "-c",
+        "rm -f /tmp/join.keytab && samba-tool domain exportkeytab /tmp/join.keytab "
+        "--principal=Administrator@EXAMPLE.TEST >/dev/null && base64 -w0 /tmp/join.keytab "
+        "&& rm -f /tmp/join.keytab",
+    )  # fmt: skip
+    assert exported.returncode == 0 and exported.stdout, exported.stderr
+    placed = subprocess.run(
+        ["podman", "exec", "-i", lab.instance, "sh", "-c",
+         "umask 077 && base64 -d > /root/join.keytab"],
+        input=exported.stdout, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert placed.returncode == 0, placed.stderr
+    keytab_vars = lab.out / "keytab-vars.json"
+    keytab_vars.write_text(
+        json.dumps(
+            {
+                "ad_join_join_method": "keytab",
+                "ad_join_keytab": "/root/join.keytab",
+                "ad_join_password": "",  # no password reaches the join
+                "ad_join_rejoin": True,
+            }
+        )
+    )
+    _s, recap, rc = lab.playbook(
+        REPO / "playbooks" / "linux.yml", "keytab-rejoin", extra_vars=keytab_vars
+    )
+    assert rc == 0, fatal_lines(lab)
+    assert recap[lab.instance]["changed"] > 0, recap
+    assert (
+        sh(lab.instance, "dpkg-query -W -f '${db:Status-Status}' krb5-user").stdout == "installed"
+    )
+    assert sh(lab.instance, "realm list --name-only").stdout.strip() == "example.test"
+    ident = podman("exec", lab.instance, "id", "bob@example.test")
+    assert "networkadmins@example.test" in ident.stdout, ident.stdout + ident.stderr
+    # The private credential cache is gone with the join.
+    assert sh(lab.instance, "ls /tmp/tmp.* 2>/dev/null | wc -l").stdout.strip() == "0"
+    keytab_vars.write_text(
+        json.dumps({"ad_join_join_method": "keytab", "ad_join_keytab": "/root/join.keytab"})
+    )
+    _s, recap, rc = lab.playbook(
+        REPO / "playbooks" / "linux.yml", "keytab-idempotent", extra_vars=keytab_vars
+    )
+    assert rc == 0 and recap[lab.instance]["changed"] == 0, recap
