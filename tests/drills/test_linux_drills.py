@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from argparse import Namespace
 from pathlib import Path
 
 import pytest
@@ -60,8 +59,7 @@ def lab():
     if missing:
         pytest.skip(missing)
     out = REPO / ".cache" / "drills" / LAB  # kept: the logs are read and secret-scanned
-    args = Namespace(lab=LAB, out=str(out), keep=False)
-    lab = bench_tool.Bench(args)
+    lab = bench_tool.BenchLab(LAB, out, keep=False)
     shutil.rmtree(lab.logs, ignore_errors=True)
     lab.logs.mkdir(parents=True, exist_ok=True)
     lab.clear_leftovers()
@@ -109,8 +107,14 @@ def wait_dc_ready(lab, seconds=120):
     pytest.fail(f"the DC did not answer realm discovery {seconds}s after it was started")
 
 
-def linux(lab, label):
-    return lab.playbook(REPO / "playbooks" / "linux.yml", label)
+def play(lab, playbook, label, **options):
+    """(seconds, recap, rc) of a playbook run on the drill lab's inventory."""
+    run = lab.playbook(playbook, label, **options)
+    return run.seconds, run.recap, run.rc
+
+
+def linux(lab, label, **options):
+    return play(lab, REPO / "playbooks" / "linux.yml", label, **options)
 
 
 def fatal_lines(lab):
@@ -214,7 +218,7 @@ def run_sudoers(lab, label, rules, *, direct):
         }
     playbook = lab.out / f"{label}.yml"
     playbook.write_text(json.dumps([dict(play, name="Sudoers drill")]))
-    return lab.playbook(playbook, label)
+    return play(lab, playbook, label)
 
 
 @pytest.mark.parametrize("direct", [False, True], ids=["role", "module"])
@@ -270,9 +274,7 @@ def test_keytab_join_installs_kinit_only_then_and_needs_no_password(lab):
             }
         )
     )
-    _s, recap, rc = lab.playbook(
-        REPO / "playbooks" / "linux.yml", "keytab-rejoin", extra_vars=keytab_vars
-    )
+    _s, recap, rc = linux(lab, "keytab-rejoin", extra_vars=keytab_vars)
     assert rc == 0, fatal_lines(lab)
     assert recap[lab.instance]["changed"] > 0, recap
     assert (
@@ -286,7 +288,5 @@ def test_keytab_join_installs_kinit_only_then_and_needs_no_password(lab):
     keytab_vars.write_text(
         json.dumps({"ad_join_join_method": "keytab", "ad_join_keytab": "/root/join.keytab"})
     )
-    _s, recap, rc = lab.playbook(
-        REPO / "playbooks" / "linux.yml", "keytab-idempotent", extra_vars=keytab_vars
-    )
+    _s, recap, rc = linux(lab, "keytab-idempotent", extra_vars=keytab_vars)
     assert rc == 0 and recap[lab.instance]["changed"] == 0, recap
