@@ -351,8 +351,20 @@ def docs_blocks(data: dict) -> tuple[str, str]:
     figures = [Figure.from_json(f) for f in data["figures"]]
     reproduce = f"Reproduce with {reproduce_command(header)}, then `tools/bench.py --write-docs`."
     misses = missed(figures)
-    misses_block = ["Targets missed:", "", *misses, ""] if misses else []
-    readme = "\n".join([header_line(header), "", side_by_side(figures), *misses_block, reproduce])
+
+    def misses_block(where: str) -> list[str]:
+        title = f"Targets missed (the causes, measured task by task: {where}):"
+        return [title, "", *misses, ""] if misses else []
+
+    readme = "\n".join(
+        [
+            header_line(header),
+            "",
+            side_by_side(figures),
+            *misses_block("[docs/performance.md](docs/performance.md)"),
+            reproduce,
+        ]
+    )
     perf = "\n".join(
         [
             f"## Latest figures ({header['date']})",
@@ -361,7 +373,7 @@ def docs_blocks(data: dict) -> tuple[str, str]:
             reproduce,
             "",
             side_by_side(figures),
-            *misses_block,
+            *misses_block("Worth knowing, below"),
             "All figures:",
             "",
             markdown(figures, header).split("\n", 2)[2],

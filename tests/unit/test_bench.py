@@ -573,3 +573,17 @@ def test_missed_targets_say_by_how_much_and_the_fleet_against_ansibles_own_floor
     assert len(lines) == 2  # met targets are not listed
     figures[3].samples = [1.2]
     assert "no role can meet it" not in report.missed(figures)[1]
+
+
+def test_the_docs_blocks_list_the_misses_and_where_their_causes_are():
+    figures = [report.Figure("fleet", "ours: 8 / 1", report.RATIO, "<= 1.5", samples=[2.0])]
+    header = {"date": "2026-12-03 13:54 UTC", "machine": "a box", "runs": 1}
+    readme, perf = report.docs_blocks({"header": header, "figures": [f.as_json() for f in figures]})
+    assert "Targets missed (the causes, measured task by task: [docs/performance.md]" in readme
+    assert "- ours: 8 / 1: 2.00x against <= 1.5, missed by 0.50x." in readme
+    assert "Targets missed (the causes, measured task by task: Worth knowing, below):" in perf
+    figures[0].samples = [1.4]
+    readme, _perf = report.docs_blocks(
+        {"header": header, "figures": [f.as_json() for f in figures]}
+    )
+    assert "Targets missed" not in readme
