@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+BOX = re.compile(r"^\s*[│┌└]\s?")
 # One line (`=> {...}`) or, as ansible-core prints it now, `=> {` and the JSON on the next lines.
 ANSIBLE_FAILED = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\].*?=> (?P<json>\{.*)$")
 PLAIN = re.compile(
-    r"^(FAILED |ERROR |E   |\[ERROR\]: |.*AssertionError|.*Traceback|ERROR!|.*Molecule executed)"
+    r"^(FAILED |ERROR |E   |\[ERROR\]: |.*AssertionError|.*Traceback|ERROR!|.*Molecule executed.*failed)"
 )
 TAIL = 15
 WIDTH = 400
@@ -55,7 +56,8 @@ def summarize(text: str, limit: int = 80, depth: int = 0) -> list[str]:
     """The failure lines of a log, the last `limit` of them."""
     out: list[str] = []
     task = ""
-    lines = ANSI.sub("", text).splitlines()
+    # molecule frames a playbook's or verifier's output in a box ("  │ "): read what is inside.
+    lines = [BOX.sub("", line) for line in ANSI.sub("", text).splitlines()]
     index = 0
     while index < len(lines):
         line = lines[index].rstrip()

@@ -83,3 +83,14 @@ def test_main_says_when_nothing_is_found(tmp_path, capsys):
     (tmp_path / "ok.log").write_text("== make lint\nall good\n")
     assert failure_summary.main([str(tmp_path / "ok.log")]) == 0
     assert "no failure lines found" in capsys.readouterr().out
+
+
+def test_failures_inside_molecules_boxes_are_found():
+    log = (
+        "  \x1b[2m│\x1b[0m ___ test_preflight[ssm-runas-mol-linux-i1] ___\n"
+        "  \x1b[2m│\x1b[0m E           json.decoder.JSONDecodeError: Extra data\n"
+        "  \x1b[2m│\x1b[0m FAILED tests/test_join.py::test_preflight[i1] - json.decoder\n"
+    )
+    text = "\n".join(failure_summary.summarize(log))
+    assert "E           json.decoder.JSONDecodeError: Extra data" in text
+    assert "FAILED tests/test_join.py::test_preflight[i1]" in text

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -80,8 +81,8 @@ def test_join_needs_no_samba_tools_or_kerberos_clients(host):
 
 def test_preflight_reads_the_dcs_clock_as_the_hosts_own(host):
     # The lab's containers share one kernel clock: the DC's currentTime, read over LDAP by the
-    # join preflight, must agree with the instance's to within the round trip (a wrong time
-    # zone or date field would be hours or days off).
+    # join preflight, must agree with the instance's to within its whole seconds and the round
+    # trip (a wrong time zone or date field would be hours or days off).
     args = {"realm": DOMAIN.upper(), "domain": DOMAIN, "preflight": True}
     done = subprocess.run(
         [
@@ -99,8 +100,10 @@ def test_preflight_reads_the_dcs_clock_as_the_hosts_own(host):
         text=True,
         check=False,
         timeout=120,
+        env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout.split(" => ", 1)[1])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)  # whatever colour the caller's env asks
+    result, _end = json.JSONDecoder().raw_decode(text.split(" => ", 1)[1])
     assert result["domain_controller"].lower().endswith("." + DOMAIN), result
-    assert abs(result["clock_offset"]) <= 1, result
+    assert abs(result["clock_offset"]) <= 2, result
