@@ -19,7 +19,8 @@ BOX = re.compile(r"^\s*[│┌└]\s?")
 # One line (`=> {...}`) or, as ansible-core prints it now, `=> {` and the JSON on the next lines.
 ANSIBLE_FAILED = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\].*?=> (?P<json>\{.*)$")
 PLAIN = re.compile(
-    r"^(FAILED |ERROR |E   |\[ERROR\]: |.*AssertionError|.*Traceback|ERROR!|.*Molecule executed.*failed)"
+    r"^(FAILED |ERROR |E   |\[ERROR\]: |.*AssertionError|.*Traceback|ERROR!"
+    r"|.*Molecule executed.*failed)"
 )
 TAIL = 15
 WIDTH = 400
