@@ -1,0 +1,155 @@
+"""What the AWS side provisions for instances that enrol themselves at launch.
+
+Plain functions over plain values: the S3 key of a bundle (content-addressed), the ARN of the
+join secret, the instance profile's least-privilege policy (read this bundle and this secret,
+nothing else) and its trust policy. Callers name their own variables in messages through
+``var_prefix``; nothing here knows a role.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The two places a join secret may live, and the one read each needs.
+READ_ACTION = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"}
+SECRET_STORES = tuple(READ_ACTION)
+DEFAULT_PREFIX = "ssm-runas/bundles/"
+BUNDLE_SUFFIX = ".tar.gz"
+# Bucket names: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit
+# (Amazon S3 User Guide, "General purpose bucket naming rules").
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Secrets Manager names: 1-512 of letters, digits and /_+=.@- (API reference, CreateSecret).
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+# Parameter names: letters, digits and _.-/ (Systems Manager User Guide, parameter names).
+_PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def check(values: dict, var_prefix: str = "") -> list[str]:
+    """Every problem of the enrolment inputs at once, each naming the variable and a fix."""
+    p = var_prefix
+    errors = []
+    bucket = values.get("bucket") or ""
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        errors.append(
+            f"{p}bucket {bucket!r}: an S3 bucket name is 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit"
+        )
+    prefix = values.get("prefix", DEFAULT_PREFIX)
+    if not isinstance(prefix, str) or prefix.startswith("/") or not prefix.endswith("/"):
+        errors.append(
+            f"{p}prefix {prefix!r}: a key prefix is relative and ends with '/' "
+            f"(e.g. {DEFAULT_PREFIX!r})"
+        )
+    store = values.get("secret_store")
+    if store not in SECRET_STORES:
+        errors.append(f"{p}secret_store {store!r}: choose one of {', '.join(SECRET_STORES)}")
+    name = values.get("secret_name") or ""
+    pattern = _PARAMETER_NAME if store == "ssm" else _SECRET_NAME
+    if not pattern.match(name) or (store == "ssm" and "//" in name):
+        errors.append(
+            f"{p}secret_name {name!r}: not a valid "
+            f"{'SSM parameter' if store == 'ssm' else 'Secrets Manager secret'} name"
+        )
+    role = values.get("instance_role") or ""
+    if not _ROLE_NAME.match(role):
+        errors.append(
+            f"{p}instance_role {role!r}: an IAM role name is 1-64 of letters, digits and +=,.@_-"
+        )
+    if not _ACCOUNT.match(str(values.get("account_id") or "")):
+        errors.append(f"{p}account_id {values.get('account_id')!r}: twelve digits")
+    if not _REGION.match(str(values.get("region") or "")):
+        errors.append(f"{p}region {values.get('region')!r}: an AWS region such as us-east-1")
+    kms = values.get("kms_key_arn") or ""
+    if kms and not kms.startswith("arn:"):
+        errors.append(
+            f"{p}kms_key_arn {kms!r}: the key's ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+        )
+    return errors
+
+
+def bundle_key(prefix: str, sha256: str) -> str:
+    """The S3 key of a bundle: its own SHA-256, so an instance gets exactly what was reviewed."""
+    if not _SHA256.match(sha256):
+        raise ValueError(f"bundle sha256 {sha256!r}: 64 lower-case hex digits")
+    return f"{prefix}{sha256}{BUNDLE_SUFFIX}"
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def secret_arn_pattern(store: str, name: str, region: str, account_id: str) -> str:
+    """The secret's ARN as an IAM resource.
+
+    A Secrets Manager ARN ends in '-' and six random characters AWS adds (User Guide,
+    "Permissions to a secret": ``-??????`` matches exactly that suffix and nothing longer);
+    a parameter's ARN has its name without the leading '/'.
+    """
+    part = partition_of(region)
+    if store == "secretsmanager":
+        return f"arn:{part}:secretsmanager:{region}:{account_id}:secret:{name}-??????"
+    return f"arn:{part}:ssm:{region}:{account_id}:parameter/{name.lstrip('/')}"
+
+
+def instance_policy(
+    *,
+    bucket: str,
+    key: str,
+    secret_store: str,
+    secret_name: str,
+    region: str,
+    account_id: str,
+    kms_key_arn: str = "",
+) -> dict:
+    """Read this bundle and this secret, nothing else.
+
+    No s3:ListBucket (an instance is told its key), no other object, no write, no other
+    secret. A customer managed KMS key adds kms:Decrypt on that key only, and only through
+    the secret's service (kms:ViaService); AWS managed keys need no statement.
+    """
+    part = partition_of(region)
+    statements = [
+        {
+            "Sid": "ReadTheBundle",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:{part}:s3:::{bucket}/{key}",
+        },
+        {
+            "Sid": "ReadTheJoinSecret",
+            "Effect": "Allow",
+            "Action": READ_ACTION[secret_store],
+            "Resource": secret_arn_pattern(secret_store, secret_name, region, account_id),
+        },
+    ]
+    if kms_key_arn:
+        via = f"{READ_ACTION[secret_store].split(':')[0]}.{region}.amazonaws.com"
+        statements.append(
+            {
+                "Sid": "DecryptTheJoinSecret",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": via}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def trust_policy(region: str) -> dict:
+    """EC2 may hand the role to an instance (the instance profile's role)."""
+    service = "ec2.amazonaws.com.cn" if region.startswith("cn-") else "ec2.amazonaws.com"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
