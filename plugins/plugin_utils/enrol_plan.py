@@ -17,6 +17,25 @@ DEFAULT_PREFIX = "ssm-runas/bundles/"
 BUNDLE_SUFFIX = ".tar.gz"
 # Bucket names: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit
 # (Amazon S3 User Guide, "General purpose bucket naming rules").
+# The enrolment's settings as a caller writes them (an Ansible argument spec), defaults here only.
+SPEC = {
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "bucket": {"type": "str", "required": True},
+    "prefix": {"type": "str", "default": DEFAULT_PREFIX},
+    "manage_bucket": {"type": "bool", "default": True},
+    "secret_store": {"type": "str", "choices": list(READ_ACTION), "default": "secretsmanager"},
+    "secret_name": {"type": "str", "default": "ssm-runas/join"},
+    "manage_secret": {"type": "bool", "default": True},
+    "kms_key_arn": {"type": "str", "default": ""},
+    "instance_role": {"type": "str", "default": "SSMRunAsEnrol"},
+    "instance_managed_policies": {"type": "list", "elements": "str", "default": []},
+    "launch_template": {"type": "str", "default": ""},
+    "launch_template_data": {"type": "dict", "default": {}},
+    "retry_seconds": {"type": "int", "default": 1800},
+    "linux_vars": {"type": "dict", "default": {}},
+}
+# The inline policy's name on the instance role.
+POLICY_NAME = "SSMRunAsEnrolRead"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Secrets Manager names: 1-512 of letters, digits and /_+=.@- (API reference, CreateSecret).
@@ -63,6 +82,14 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
         errors.append(f"{p}account_id {values.get('account_id')!r}: twelve digits")
     if not _REGION.match(str(values.get("region") or "")):
         errors.append(f"{p}region {values.get('region')!r}: an AWS region such as us-east-1")
+    if not isinstance(values.get("retry_seconds", 0), int) or values.get("retry_seconds", 0) < 0:
+        errors.append(f"{p}retry_seconds {values.get('retry_seconds')!r}: seconds, 0 or more")
+    template = values.get("launch_template") or ""
+    if template and not re.match(r"^[a-zA-Z0-9().\-/_]{3,128}$", template):
+        errors.append(
+            f"{p}launch_template {template!r}: 3-128 of letters, digits and ().-/_ "
+            "(EC2 API reference, CreateLaunchTemplate)"
+        )
     kms = values.get("kms_key_arn") or ""
     if kms and not kms.startswith("arn:"):
         errors.append(

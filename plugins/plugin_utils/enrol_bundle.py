@@ -1,0 +1,161 @@
+"""The enrolment bundle: what an instance needs to run the Linux side on itself.
+
+A gzip'd tar, byte-for-byte the same for the same inputs (sorted names, fixed times, owners and
+modes), so its SHA-256 names it and an unchanged environment uploads nothing:
+
+- ``collections/ansible_collections/federated/ssm_runas/``: this collection's meta, plugins,
+  roles and playbooks, as installed on the controller;
+- ``python/``: the controller's own ansible-core package (pure Python), so the instance runs the
+  ansible-core this collection requires whatever its distribution ships; its dependencies
+  come from the instance's own repositories (module_utils/enrol_agent.PACKAGES);
+- ``enrol/inventory.yml`` and ``enrol/ansible.cfg``: this host as the only member of
+  ``ssm_instances``, with the environment's data model and Linux role variables, literal
+  (templated on the controller), secrets left out; the join password is read in memory at run
+  time (the inherited_secret lookup).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata
+import io
+import json
+import re
+import tarfile
+from pathlib import Path
+
+import yaml
+
+COLLECTION_DIRS = ("meta", "plugins", "playbooks", "roles")
+COLLECTION_FILES = ("galaxy.yml", "MANIFEST.json", "FILES.json", "LICENSE")
+ARC_COLLECTION = "collections/ansible_collections/federated/ssm_runas"
+# The Linux side's roles: their argument specs name the variables a bundle may carry.
+LINUX_ROLES = ("runas_accounts", "ad_sudoers", "ad_join")
+MODEL_VAR = "ssm_runas"
+SECRET_VAR = "ad_join_password"  # noqa: S105 - the name of the one secret, filled in memory
+# Never shipped, whatever the role: the bundle is readable by whoever may read the bucket.
+_SECRET_NAME = re.compile(r"(password|secret|token|_key$)", re.IGNORECASE)
+INSTANCE_PYTHON = "/usr/bin/python3"
+_SKIP = re.compile(r"(^|/)(__pycache__|\.pytest_cache|\.git)(/|$)|\.py[co]$")
+
+
+class BundleError(ValueError):
+    pass
+
+
+def linux_var_names(collection_root: Path) -> list[str]:
+    """The public variables of the Linux side's roles, from their argument specs."""
+    names = set()
+    for role in LINUX_ROLES:
+        spec_file = collection_root / "roles" / role / "meta" / "argument_specs.yml"
+        specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
+        for entry in specs.values():
+            names.update((entry or {}).get("options") or {})
+    return sorted(names)
+
+
+def shippable(name: str) -> bool:
+    return name != SECRET_VAR and not _SECRET_NAME.search(name)
+
+
+def pick_vars(available: dict, names: list[str], extra: dict | None = None) -> dict:
+    """The model and the Linux role variables the caller has, plus extra; secrets refused."""
+    chosen = {n: available[n] for n in [MODEL_VAR, *names] if n in available and shippable(n)}
+    for name, value in (extra or {}).items():
+        if not shippable(name):
+            raise BundleError(
+                f"{name}: a secret never goes into the bundle (whoever reads the bucket could "
+                "read it); the join password reaches the instance from the secret store"
+            )
+        chosen[name] = value
+    return chosen
+
+
+def inventory(linux_vars: dict, python: str = INSTANCE_PYTHON) -> dict:
+    host = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": python,
+        # The enroller runs as root; a connection variable beats the playbooks' become keyword,
+        # so no sudo is needed (or used) on the instance.
+        "ansible_become": False,
+    }
+    group_vars = dict(sorted(linux_vars.items()))
+    group_vars[SECRET_VAR] = "{{ lookup('federated.ssm_runas.inherited_secret') }}"
+    return {
+        "all": {"children": {"ssm_instances": {"hosts": {"localhost": host}, "vars": group_vars}}}
+    }
+
+
+ANSIBLE_CFG = """\
+# The bundle's own configuration; the enroller points ANSIBLE_CONFIG here.
+[defaults]
+interpreter_python = {python}
+retry_files_enabled = False
+gathering = explicit
+host_key_checking = False
+"""
+
+
+def collection_members(root: Path) -> list[tuple[str, Path]]:
+    members = []
+    for name in COLLECTION_FILES:
+        if (root / name).is_file():
+            members.append((f"{ARC_COLLECTION}/{name}", root / name))
+    for top in COLLECTION_DIRS:
+        for path in sorted((root / top).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and not _SKIP.search(rel):
+                members.append((f"{ARC_COLLECTION}/{rel}", path))
+    return members
+
+
+def ansible_core_members() -> list[tuple[str, Path]]:
+    """The controller's installed ansible-core: its package and its metadata, no caches."""
+    dist = importlib.metadata.distribution("ansible-core")
+    members = []
+    for entry in dist.files or []:
+        rel = entry.as_posix()
+        top = rel.split("/", 1)[0]
+        if (top == "ansible" or top.endswith(".dist-info")) and not _SKIP.search(rel):
+            path = Path(entry.locate())
+            if path.is_file():
+                members.append((f"python/{rel}", path))
+    if not any(a.startswith("python/ansible/cli/playbook.py") for a, _ in members):
+        raise BundleError("the controller's ansible-core lacks ansible/cli/playbook.py")
+    return members
+
+
+def _add(tar: tarfile.TarFile, arcname: str, data: bytes, mode: int = 0o644) -> None:
+    info = tarfile.TarInfo(arcname)
+    info.size = len(data)
+    info.mode = mode
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    tar.addfile(info, io.BytesIO(data))
+
+
+def build(collection_root: Path, linux_vars: dict, python: str = INSTANCE_PYTHON) -> bytes:
+    """The bundle's bytes; the same inputs always give the same bytes."""
+    files: dict[str, bytes] = {}
+    for arcname, path in collection_members(collection_root) + ansible_core_members():
+        files[arcname] = path.read_bytes()
+    files["enrol/inventory.yml"] = (
+        "# Built by federated.ssm_runas.enrol_bundle; this instance only.\n"
+        + json.dumps(inventory(linux_vars, python), indent=2, sort_keys=True)
+        + "\n"
+    ).encode()
+    files["enrol/ansible.cfg"] = ANSIBLE_CFG.format(python=python).encode()
+    raw = io.BytesIO()
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for arcname in sorted(files):
+            _add(tar, arcname, files[arcname])
+    return raw.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
