@@ -45,6 +45,23 @@ _PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+# A KMS key's ARN: a key id is a UUID, or mrk- and 32 hex digits for a multi-Region key
+# (AWS KMS Developer Guide, "Key identifiers"). Not an alias: an alias ARN in a policy's Resource
+# controls the alias, not the key it points to.
+_KMS_KEY_ARN = re.compile(
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z0-9-]+):\d{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+# In a Resource IAM reads '*' and '?' as wildcards and '${...}' as a policy variable; ${*}, ${?}
+# and ${$} stand for the characters themselves (IAM User Guide, "IAM policy elements:
+# Variables and tags", special characters; Version 2012-10-17, which these policies are).
+_IAM_LITERAL = {"$": "${$}", "*": "${*}", "?": "${?}"}
+
+
+def _fits(pattern: re.Pattern, value) -> bool:
+    """The whole of ``value`` is a string of ``pattern`` ('$' alone would let a final newline
+    through)."""
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
 def check(values: dict, var_prefix: str = "") -> list[str]:
@@ -52,7 +69,7 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
     p = var_prefix
     errors = []
     bucket = values.get("bucket") or ""
-    if not _BUCKET.match(bucket) or ".." in bucket:
+    if not _fits(_BUCKET, bucket) or ".." in bucket:
         errors.append(
             f"{p}bucket {bucket!r}: an S3 bucket name is 3-63 characters of a-z, 0-9, '.' and '-', "
             "starting and ending with a letter or digit"
@@ -68,19 +85,27 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
         errors.append(f"{p}secret_store {store!r}: choose one of {', '.join(SECRET_STORES)}")
     name = values.get("secret_name") or ""
     pattern = _PARAMETER_NAME if store == "ssm" else _SECRET_NAME
-    if not pattern.match(name) or (store == "ssm" and "//" in name):
+    if not _fits(pattern, name) or (store == "ssm" and "//" in name):
         errors.append(
-            f"{p}secret_name {name!r}: not a valid "
-            f"{'SSM parameter' if store == 'ssm' else 'Secrets Manager secret'} name"
+            f"{p}secret_name {name!r}: "
+            + (
+                "an SSM parameter name is letters, digits and _.-/ without '//' "
+                "(e.g. /corp/enrol/join)"
+                if store == "ssm"
+                else "a Secrets Manager secret name is 1-512 of letters, digits and /_+=.@- "
+                "(e.g. corp/enrol/join)"
+            )
         )
     role = values.get("instance_role") or ""
-    if not _ROLE_NAME.match(role):
+    if not _fits(_ROLE_NAME, role):
         errors.append(
             f"{p}instance_role {role!r}: an IAM role name is 1-64 of letters, digits and +=,.@_-"
         )
-    if not _ACCOUNT.match(str(values.get("account_id") or "")):
-        errors.append(f"{p}account_id {values.get('account_id')!r}: twelve digits")
-    if not _REGION.match(str(values.get("region") or "")):
+    if not _fits(_ACCOUNT, str(values.get("account_id") or "")):
+        errors.append(
+            f"{p}account_id {values.get('account_id')!r}: an AWS account id, twelve digits"
+        )
+    if not _fits(_REGION, str(values.get("region") or "")):
         errors.append(f"{p}region {values.get('region')!r}: an AWS region such as us-east-1")
     if not isinstance(values.get("retry_seconds", 0), int) or values.get("retry_seconds", 0) < 0:
         errors.append(f"{p}retry_seconds {values.get('retry_seconds')!r}: seconds, 0 or more")
@@ -91,18 +116,34 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
             "(EC2 API reference, CreateLaunchTemplate)"
         )
     kms = values.get("kms_key_arn") or ""
-    if kms and not kms.startswith("arn:"):
+    key = _KMS_KEY_ARN.fullmatch(kms) if isinstance(kms, str) else None
+    region = str(values.get("region") or "")
+    if kms and not key:
         errors.append(
-            f"{p}kms_key_arn {kms!r}: the key's ARN (arn:aws:kms:<region>:<account>:key/<id>)"
+            f"{p}kms_key_arn {kms!r}: the key's ARN, arn:aws:kms:<region>:<account>:key/<key id> "
+            "(not an alias, no wildcards)"
         )
+    elif key and _fits(_REGION, region) and key["region"] != region:
+        errors.append(
+            f"{p}kms_key_arn {kms!r}: a key in {region}, the secret's region (a secret is "
+            "encrypted with a key of its own region; for a multi-Region key, its replica there)"
+        )
+    elif key and _fits(_REGION, region) and key["partition"] != partition_of(region):
+        partition = partition_of(region)
+        errors.append(f"{p}kms_key_arn {kms!r}: a key of {region}'s partition (arn:{partition}:)")
     return errors
 
 
 def bundle_key(prefix: str, sha256: str) -> str:
     """The S3 key of a bundle: its own SHA-256, so an instance gets exactly what was reviewed."""
-    if not _SHA256.match(sha256):
+    if not _fits(_SHA256, sha256):
         raise ValueError(f"bundle sha256 {sha256!r}: 64 lower-case hex digits")
     return f"{prefix}{sha256}{BUNDLE_SUFFIX}"
+
+
+def iam_literal(text: str) -> str:
+    """``text`` written so that a policy's Resource matches it and nothing else."""
+    return "".join(_IAM_LITERAL.get(char, char) for char in text)
 
 
 def partition_of(region: str) -> str:
@@ -118,12 +159,13 @@ def secret_arn_pattern(store: str, name: str, region: str, account_id: str) -> s
 
     A Secrets Manager ARN ends in '-' and six random characters AWS adds (User Guide,
     "Permissions to a secret": ``-??????`` matches exactly that suffix and nothing longer);
-    a parameter's ARN has its name without the leading '/'.
+    a parameter's ARN has its name without the leading '/'. Those six '?' are the only
+    wildcards: the name itself is matched literally.
     """
     part = partition_of(region)
     if store == "secretsmanager":
-        return f"arn:{part}:secretsmanager:{region}:{account_id}:secret:{name}-??????"
-    return f"arn:{part}:ssm:{region}:{account_id}:parameter/{name.lstrip('/')}"
+        return f"arn:{part}:secretsmanager:{region}:{account_id}:secret:{iam_literal(name)}-??????"
+    return f"arn:{part}:ssm:{region}:{account_id}:parameter/{iam_literal(name.lstrip('/'))}"
 
 
 def instance_policy(
@@ -140,7 +182,9 @@ def instance_policy(
 
     No s3:ListBucket (an instance is told its key), no other object, no write, no other
     secret. A customer managed KMS key adds kms:Decrypt on that key only, and only through
-    the secret's service (kms:ViaService); AWS managed keys need no statement.
+    the secret's service (kms:ViaService); AWS managed keys need no statement. Bucket, key and
+    key ARN are literal: a '*', '?' or '${' in them (an S3 key may hold all three) matches only
+    itself, never as a wildcard or a policy variable.
     """
     part = partition_of(region)
     statements = [
@@ -148,7 +192,7 @@ def instance_policy(
             "Sid": "ReadTheBundle",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": f"arn:{part}:s3:::{bucket}/{key}",
+            "Resource": f"arn:{part}:s3:::{iam_literal(bucket)}/{iam_literal(key)}",
         },
         {
             "Sid": "ReadTheJoinSecret",
@@ -164,7 +208,7 @@ def instance_policy(
                 "Sid": "DecryptTheJoinSecret",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
-                "Resource": kms_key_arn,
+                "Resource": iam_literal(kms_key_arn),
                 "Condition": {"StringEquals": {"kms:ViaService": via}},
             }
         )
