@@ -7,9 +7,22 @@ exactly what ``up`` made. Base images are cached by a hash of their recipe and r
 when the recipe changes.
 
     lab.py up   [--name lab] [--instance debian12 ...] [--moto-port 5510] [--no-moto]
+                [--aws-only] [--moto-on-network [--imds]]
     lab.py down [--name lab] [--images]
     lab.py status [--name lab]
     lab.py images [--distro debian12 ...]
+
+moto_server listens on 127.0.0.1:--moto-port unless ``--moto-on-network`` puts it on the lab
+network's gateway (``Lab.gateway``), where the instances reach it too; lab.json's
+``aws_endpoint_url`` says which. ``--imds`` (needs ``--moto-on-network``) makes each instance an
+EC2 instance launched from a launch template in that moto: ``lab/imds.py``, an IMDSv2 stand-in,
+listens on the gateway at --moto-port + 1 (lab.json ``imds_endpoint``) and serves the user data
+and instance-profile credentials of the template named in the file lab.json calls
+``imds_launch_template_file`` (``<state>/imds-launch-template``, read at every request: write
+the name once the template exists). Every instance gets ``/root/.aws/config`` (0600, by podman
+exec) with ``ec2_metadata_service_endpoint`` and ``endpoint_url``: the lab's stand-ins for
+EC2's link-local metadata address and the VPC's route to AWS. ``down`` stops moto and imds.py;
+an ``up`` without ``--imds`` stops imds.py and takes the config back.
 """
 
 from __future__ import annotations
@@ -43,6 +56,10 @@ IMAGE_REPO = "localhost/ssm-runas"
 ULIMITS = ["--ulimit", "nofile=10000:10000", "--ulimit", "nproc=8192:8192"]
 
 REALM = "EXAMPLE.TEST"
+REGION = "us-east-1"  # inventories/lab's; imds.py answers it as the instances' region
+# First line of the /root/.aws/config `up --imds` writes into instances (and only such a
+# file is removed when the lab goes back to no IMDS).
+AWS_CONFIG_MARK = "# lab.py up --imds: EC2's metadata service and the VPC's route to AWS"
 NETBIOS = "EXAMPLE"
 DOMAIN = REALM.lower()
 
@@ -540,42 +557,146 @@ class Lab:
         ).stdout
         return json.loads(out or "[]")
 
-    # moto --------------------------------------------------------------------------------
+    # controller-side services: moto_server, imds.py ------------------------------------
+    # Each has <state>/<service>.pid: "<pid> <port> <host> [<endpoint>]" (host 127.0.0.1 when a
+    # pidfile of an older lab.py has none). The pid leads its own process group.
     @property
     def moto_pidfile(self) -> Path:
         return self.state / "moto.pid"
 
-    def up_moto(self, port: int) -> None:
-        if port_open("127.0.0.1", port):
+    @property
+    def imds_pidfile(self) -> Path:
+        return self.state / "imds.pid"
+
+    @property
+    def imds_template_file(self) -> Path:
+        """Where a test writes the launch template's name for imds.py (read per request)."""
+        return self.state / "imds-launch-template"
+
+    @staticmethod
+    def recorded(pidfile: Path) -> list[str] | None:
+        """The pidfile's fields [pid, port, host, ...], or None without one."""
+        if not pidfile.exists():
+            return None
+        fields = pidfile.read_text().split()
+        return [*fields, "127.0.0.1"] if len(fields) == 2 else fields
+
+    def start_service(
+        self, pidfile: Path, argv: list[str], host: str, port: int, *, what: str, extra: str = ""
+    ) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        logfile = open(pidfile.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(
+            argv, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        logfile.close()
+        pidfile.write_text(f"{proc.pid} {port} {host}{' ' + extra if extra else ''}\n")
+        wait_for(lambda: port_open(host, port), what, 30)
+
+    def stop_service(self, pidfile: Path) -> None:
+        """Stop the service's process group; return once it no longer listens (a new one may
+        want its address at once)."""
+        fields = self.recorded(pidfile)
+        if fields is None:
+            return
+        pid, port, host = int(fields[0]), int(fields[1]), fields[2]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while port_open(host, port) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if port_open(host, port):
+                os.killpg(pid, signal.SIGKILL)
+        pidfile.unlink()
+
+    def up_moto(self, port: int, host: str = "127.0.0.1") -> bool:
+        """moto_server on host:port: loopback, or the network's gateway for the instances.
+
+        True when it started one (a moto with no data yet), False when it reuses one."""
+        fields = self.recorded(self.moto_pidfile)
+        if fields and fields[1:3] != [str(port), host]:
+            log(f"moto moves from {fields[2]}:{fields[1]} to {host}:{port} (its data goes)")
+            self.stop_service(self.moto_pidfile)
+        if port_open(host, port):
             if self.moto_pidfile.exists():
-                return
+                return False
             raise SystemExit(
-                f"lab: 127.0.0.1:{port} is taken by something that is not this "
+                f"lab: {host}:{port} is taken by something that is not this "
                 f"lab's moto; choose another with --moto-port"
             )
         moto = Path(sys.executable).with_name("moto_server")
         if not moto.exists():
             raise SystemExit(f"lab: {moto} not found: run `make setup` first")
-        self.state.mkdir(parents=True, exist_ok=True)
-        logfile = open(self.state / "moto.log", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen(
-            [str(moto), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.start_service(
+            self.moto_pidfile,
+            [str(moto), "-H", host, "-p", str(port)],
+            host,
+            port,
+            what="moto server",
         )
-        self.moto_pidfile.write_text(f"{proc.pid} {port}\n")
-        wait_for(lambda: port_open("127.0.0.1", port), "moto server", 30)
+        return True
 
     def down_moto(self) -> None:
-        if not self.moto_pidfile.exists():
-            return
-        pid = int(self.moto_pidfile.read_text().split()[0])
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
-        self.moto_pidfile.unlink()
+        self.stop_service(self.moto_pidfile)
 
-    def write_facts(self, instances: list[str], moto_port: int | None) -> dict:
+    def up_imds(self, port: int, host: str, endpoint: str, *, reuse: bool = True) -> str:
+        """lab/imds.py on host:port for the moto at endpoint; returns its URL.
+
+        One that runs for the same moto is reused unless reuse is False (a new moto: the
+        credentials imds.py caches would be unknown to it)."""
+        fields = self.recorded(self.imds_pidfile)
+        wanted = [str(port), host, endpoint]
+        if reuse and fields and fields[1:] == wanted and port_open(host, port):
+            return imds_url(host, port)
+        self.stop_service(self.imds_pidfile)
+        if port_open(host, port):
+            raise SystemExit(
+                f"lab: {host}:{port} (--moto-port + 1, for --imds) is taken; "
+                f"choose another --moto-port"
+            )
+        argv = [
+            sys.executable,
+            str(Path(__file__).with_name("imds.py")),
+            "--bind", host,
+            "--port", str(port),
+            "--endpoint", endpoint,
+            "--region", REGION,
+            "--launch-template-file", str(self.imds_template_file),
+        ]  # fmt: skip
+        self.start_service(self.imds_pidfile, argv, host, port, what="imds", extra=endpoint)
+        return imds_url(host, port)
+
+    def down_imds(self) -> None:
+        self.stop_service(self.imds_pidfile)
+
+    def configure_instance_aws(self, container: str, imds: str | None, endpoint: str) -> None:
+        """The instance's /root/.aws/config: where EC2's link-local IMDS and the VPC's route
+        to AWS are, in the lab. Written with podman exec (0600); imds None removes a config
+        this lab wrote."""
+        if imds is None:
+            script = 'grep -qxF "$1" /root/.aws/config 2>/dev/null && rm -f /root/.aws/config; true'
+            podman("exec", container, "sh", "-c", script, "sh", AWS_CONFIG_MARK, check=False)
+            return
+        config = (
+            f"{AWS_CONFIG_MARK}\n[default]\nec2_metadata_service_endpoint = {imds}\n"
+            f"endpoint_url = {endpoint}\n"
+        )
+        script = (
+            "set -e; umask 077; mkdir -p /root/.aws; cat > /root/.aws/config.lab;"
+            " chmod 0600 /root/.aws/config.lab; mv -f /root/.aws/config.lab /root/.aws/config"
+        )
+        podman("exec", "-i", container, "sh", "-c", script, stdin=config)
+
+    def facts(self) -> dict:
+        """The last lab.json, or {} without one."""
+        try:
+            return json.loads((self.state / "lab.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def write_facts(
+        self, instances: list[str], aws_endpoint: str | None, imds: str | None = None
+    ) -> dict:
         facts = {
             "name": self.name,
             "realm": REALM,
@@ -585,7 +706,9 @@ class Lab:
             "network": self.network,
             "subnet": self.subnet,
             "instances": instances,
-            "aws_endpoint_url": f"http://127.0.0.1:{moto_port}" if moto_port else None,
+            "aws_endpoint_url": aws_endpoint,
+            "imds_endpoint": imds,
+            "imds_launch_template_file": str(self.imds_template_file) if imds else None,
             "secrets_file": str(self.secrets_file),
             "saml_metadata_file": str(self.saml_metadata()),
         }
@@ -672,6 +795,10 @@ def host_resolver() -> str:
     return "1.1.1.1"
 
 
+def imds_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}/"
+
+
 def port_open(host: str, port: int) -> bool:
     with contextlib.closing(socket.socket()) as sock:
         sock.settimeout(0.5)
@@ -689,6 +816,29 @@ def wait_for(predicate, what: str, seconds: int) -> None:
 
 # ---------------------------------------------------------------------------------------
 # commands
+
+
+def up_aws(lab: Lab, args, instances: list[str]) -> tuple[str | None, str | None]:
+    """moto (loopback or on the network) and the IMDS stand-in: their URLs, None when off."""
+    aws_endpoint = imds = None
+    new_moto = False
+    if not args.no_moto:
+        # On the network: moto listens on the gateway, which the bridge carries from the
+        # first container on (the instances are up by now).
+        host = lab.gateway if args.moto_on_network else "127.0.0.1"
+        new_moto = lab.up_moto(args.moto_port, host)
+        aws_endpoint = f"http://{host}:{args.moto_port}"
+    # A lab that had the IMDS (by its pidfile, or the last lab.json) and goes without it
+    # takes back the instances' config, which would point at nothing.
+    had_imds = lab.imds_pidfile.exists() or bool(lab.facts().get("imds_endpoint"))
+    if args.imds:
+        imds = lab.up_imds(args.moto_port + 1, lab.gateway, aws_endpoint, reuse=not new_moto)
+    else:
+        lab.down_imds()
+    if args.imds or had_imds:
+        for container in instances:
+            lab.configure_instance_aws(container, imds, aws_endpoint)
+    return aws_endpoint, imds
 
 
 def cmd_up(args) -> None:
@@ -715,18 +865,19 @@ def cmd_up(args) -> None:
             name = c["Names"][0]
             if name not in wanted:
                 podman("rm", "-f", name, check=False)
-    if not args.no_moto:
-        lab.up_moto(args.moto_port)
-    facts = lab.write_facts(instances, None if args.no_moto else args.moto_port)
+    aws_endpoint, imds = up_aws(lab, args, instances)
+    facts = lab.write_facts(instances, aws_endpoint, imds)
     log(
         f"lab {args.name!r} up in {time.monotonic() - started:.0f}s: DC {lab.dc_ip}, "
         f"instances {', '.join(instances)}"
         + (f", AWS endpoint {facts['aws_endpoint_url']}" if facts["aws_endpoint_url"] else "")
+        + (f", IMDS {imds}" if imds else "")
     )
 
 
 def cmd_down(args) -> None:
     lab = Lab(args.name)
+    lab.down_imds()
     lab.down_moto()
     for c in lab.containers():
         distro = c.get("Labels", {}).get(DISTRO_LABEL, "")
@@ -752,7 +903,7 @@ def cmd_down(args) -> None:
             if podman("rmi", ref, check=False).returncode != 0:
                 log(f"kept image {ref}: another lab still uses it")
     if lab.state.exists():
-        for child in ("lab.json", "moto.log"):
+        for child in ("lab.json", "moto.log", "imds.log", lab.imds_template_file.name):
             with contextlib.suppress(FileNotFoundError):
                 (lab.state / child).unlink()
         if args.forget_secrets:
@@ -764,10 +915,12 @@ def cmd_status(args) -> None:
     lab = Lab(args.name)
     for c in lab.containers():
         print(f"{c['Names'][0]:32} {c['State']:10} {c.get('Labels', {}).get(ROLE_LABEL, '')}")
-    if lab.moto_pidfile.exists():
-        _pid, port = lab.moto_pidfile.read_text().split()
-        alive = port_open("127.0.0.1", int(port))
-        print(f"{'moto_server':32} {'running' if alive else 'dead':10} 127.0.0.1:{port}")
+    for what, pidfile in (("moto_server", lab.moto_pidfile), ("imds", lab.imds_pidfile)):
+        fields = lab.recorded(pidfile)
+        if fields:
+            _pid, port, host = fields[:3]
+            alive = port_open(host, int(port))
+            print(f"{what:32} {'running' if alive else 'dead':10} {host}:{port}")
 
 
 def cmd_images(args) -> None:
@@ -790,6 +943,17 @@ def main(argv: list[str] | None = None) -> None:
     p_up.add_argument("--moto-port", type=int, default=int(os.environ.get("LAB_MOTO_PORT", "5510")))
     p_up.add_argument("--no-moto", action="store_true")
     p_up.add_argument("--aws-only", action="store_true", help="only the moto server")
+    p_up.add_argument(
+        "--moto-on-network",
+        action="store_true",
+        help="moto listens on the lab network's gateway (instances reach it), not 127.0.0.1",
+    )
+    p_up.add_argument(
+        "--imds",
+        action="store_true",
+        help="an IMDSv2 stand-in (lab/imds.py) on the gateway at --moto-port + 1; instances get"
+        " /root/.aws/config pointing at it and at moto (needs --moto-on-network)",
+    )
     p_up.set_defaults(func=cmd_up)
     p_down = sub.add_parser("down", help="remove what the lab created")
     p_down.add_argument("--name", default="lab")
@@ -803,6 +967,11 @@ def main(argv: list[str] | None = None) -> None:
     p_images.add_argument("--distro", action="append")
     p_images.set_defaults(func=cmd_images)
     args = parser.parse_args(argv)
+    if args.command == "up":
+        if args.moto_on_network and (args.no_moto or args.aws_only):
+            parser.error("--moto-on-network needs the lab network: not with --no-moto, --aws-only")
+        if args.imds and not args.moto_on_network:
+            parser.error("--imds needs --moto-on-network (instances reach both on the gateway)")
     args.func(args)
 
 
