@@ -81,7 +81,10 @@ def instance(lab):
 @pytest.fixture(scope="session")
 def aws(lab):
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        # moto's dummy keys, as molecule.yml's environment has them.
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy key
+        region_name=REGION,
     )
     return lambda service: session.client(service, endpoint_url=lab["aws_endpoint_url"])
 

@@ -26,7 +26,9 @@ SEARCHED += ["/tmp"]  # noqa: S108 - searched, not written
 
 
 def recaps(text):
-    return re.findall(r"localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", text)
+    return re.findall(
+        r"localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", text
+    )
 
 
 def test_the_user_data_is_the_stored_launch_script(instance, launched, stored_user_data):
@@ -106,14 +108,20 @@ def test_the_run_as_report_is_green_for_the_instance(lab, instance, launched, tm
         "groups:\n  ssm_instances: true\n"
     )
     (tmp_path / "report.yml").write_text(
-        "ad_join_password: \"{{ molecule_lab_secrets.admin_password }}\"\n"
+        'ad_join_password: "{{ molecule_lab_secrets.admin_password }}"\n'
         f"runas_report_ldap: {{server: {lab['dc_ip']}, validate_certs: false}}\n"
         "runas_report_expect: {mallory: claim}\n"
         f"runas_report_dir: {tmp_path / 'report'}\n"
     )
     res = run(
-        ["ansible-playbook", "federated.ssm_runas.verify", "-i", str(inventory),
-         "-e", f"@{tmp_path / 'report.yml'}"],
+        [
+            "ansible-playbook",
+            "federated.ssm_runas.verify",
+            "-i",
+            str(inventory),
+            "-e",
+            f"@{tmp_path / 'report.yml'}",
+        ],
         env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
     )
     keep_log("report-run.txt", res.stdout + res.stderr)
@@ -141,7 +149,13 @@ def test_the_secret_is_in_no_log_no_argv_no_environment(instance, launched, secr
 def test_no_file_on_the_instance_holds_the_secret(instance, launched, secrets):
     # grep reads the pattern from stdin, so the password is in no argv here either.
     res = in_instance(
-        instance, "grep", "-rlaF", "--devices=skip", "-f", "/dev/stdin", *SEARCHED,
+        instance,
+        "grep",
+        "-rlaF",
+        "--devices=skip",
+        "-f",
+        "/dev/stdin",
+        *SEARCHED,
         stdin=secrets["admin_password"] + "\n",
     )
     assert res.returncode == 1, f"found in: {res.stdout}{res.stderr}"
@@ -160,6 +174,8 @@ def test_the_service_runs_again_at_each_boot(instance, launched):
 def test_no_unit_failed(instance, launched):
     failed = subprocess.run(
         ["podman", "exec", instance, "systemctl", "--failed", "--plain", "--no-legend"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     assert SERVICE not in failed
