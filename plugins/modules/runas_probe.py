@@ -27,6 +27,9 @@ description:
   - Also reads the agent's own account (O(agent_user)), which the agent creates with
     passwordless sudo whenever a session starts while run-as is off - whether it exists, what
     C(sudo -l) shows for it and the rules of O(agent_sudoers).
+  - Also reads the state file that C(ssm-runas-enrol.service) leaves on an instance that
+    enrolled itself at launch (O(enrol_state)) - absent on an instance configured from the
+    controller - and checks its shape (RV(enrolment)).
   - Read-only; it never creates or changes anything, so check mode returns the same facts.
   - C(sudo -l -U) needs root, so run it with O(ignore:become=true).
   - Nothing runs through a shell; apart from the replay, every command gets the name as one
@@ -58,6 +61,11 @@ options:
     description: The sudoers file the agent writes for O(agent_user).
     type: path
     default: /etc/sudoers.d/ssm-agent-users
+    version_added: 0.2.0
+  enrol_state:
+    description: The state file C(ssm-runas-enrol.service) writes after each enrolment attempt.
+    type: path
+    default: /var/lib/ssm-runas-enrol/enrolled.json
     version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -232,6 +240,45 @@ agent_user:
         - O(agent_sudoers) - whether it exists and its lines that are not comments, or
           C(error) when it could not be read.
       type: dict
+enrolment:
+  description:
+    - O(enrol_state), the instance's own enrolment at launch - C(exists) false when the
+      instance was configured from the controller.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    path: /var/lib/ssm-runas-enrol/enrolled.json
+    exists: true
+    state:
+      version: 1
+      result: converged
+      bundle_sha256: 4f2a9c0e1b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e
+      bundle_key: >-
+        ssm-runas/bundles/4f2a9c0e1b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e.tar.gz
+      last_attempt_at: "2026-12-03T17:02:11Z"
+      enrolled_at: "2026-12-03T17:02:11Z"
+      reason: null
+  contains:
+    path:
+      description: The file read.
+      type: str
+    exists:
+      description: False when there is no such file.
+      type: bool
+    state:
+      description:
+        - The file's content when it is the enrolment state - C(version) (1), C(result)
+          (C(converged) or C(failed)), C(bundle_sha256), C(bundle_key) (its S3 key),
+          C(last_attempt_at), C(enrolled_at) (the last attempt that converged, or null) and
+          C(reason) (why the last attempt failed, else null).
+      type: dict
+      returned: when the file is the enrolment state
+    error:
+      description: Why the file is not the enrolment state - it could not be read, is not JSON,
+        or a key is missing or wrong (each named).
+      type: str
+      returned: when the file exists and is not the enrolment state
 """
 
 import os  # noqa: E402 - ansible-test wants the docs before imports
@@ -242,6 +289,10 @@ import stat  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.federated.ssm_runas.plugins.module_utils.agent_resolve import (  # noqa: E402
     resolve,
+)
+from ansible_collections.federated.ssm_runas.plugins.module_utils.enrol_state import (  # noqa: E402
+    ENROL_STATE,
+    read_state,
 )
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_agent import (  # noqa: E402
     AGENT_SUDOERS,
@@ -376,6 +427,7 @@ def main():
             sudo=dict(type="bool", default=True),
             agent_user=dict(type="str", default=AGENT_USER),
             agent_sudoers=dict(type="path", default=AGENT_SUDOERS),
+            enrol_state=dict(type="path", default=ENROL_STATE),
         ),
         supports_check_mode=True,
     )
@@ -385,7 +437,10 @@ def main():
     for name in dict.fromkeys(module.params["names"]):
         names[name] = probe(module, name, module.params["home_root"], id_bin, sudo_bin)
     module.exit_json(
-        changed=False, names=names, agent_user=probe_agent_user(module, id_bin, sudo_bin)
+        changed=False,
+        names=names,
+        agent_user=probe_agent_user(module, id_bin, sudo_bin),
+        enrolment=read_state(module.params["enrol_state"]),
     )
 
 

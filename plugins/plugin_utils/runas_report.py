@@ -20,7 +20,8 @@ home        /home/<tag as given> exists and belongs to the user (the agent hard-
 sudo        ``sudo -l -U <tag>`` shows the rules declared for the user's groups
 
 and, once per instance (runas_report_accounts): what a session without a tag gets, the
-automation account, and the agent's own ssm-user.
+automation account, the agent's own ssm-user, and whether the instance enrolled itself at
+launch.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The instance lines of the run-as report, one set per instance rather than per user: what a
-session without a run-as tag gets, the automation account, and the agent's own ssm-user.
+session without a run-as tag gets, the automation account, the agent's own ssm-user, and
+whether the instance enrolled itself at launch.
 
 All judged from what runas_probe saw there; a host that was not probed leaves its lines
 unknown, never passed.
@@ -11,6 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.federated.ssm_runas.plugins.module_utils.enrol_state import (
+    CONVERGED,
+    ENROL_SERVICE,
+    ENROL_STATE,
+    FAILED,
+)
 from ansible_collections.federated.ssm_runas.plugins.module_utils.ssm_agent import HOME_ROOT
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import (
     runas_report_agent as agent_side,
@@ -41,6 +48,7 @@ CHECKS = (
     ("untagged", "untagged sessions"),
     ("automation", "automation account"),
     ("agent_user", "agent's own account"),
+    ("enrolment", "enrolment at launch"),
 )
 CHECK_TITLES = dict(CHECKS)
 DEFAULT_USER_PATH = "ssm_runas.aws.session_preferences.run_as_default_user"
@@ -252,6 +260,56 @@ def check_agent_user(host, agent):
     return check("agent_user", PASS, detail)
 
 
+def _bundle(state):
+    return "bundle %s (%s)" % ((state.get("bundle_sha256") or "?")[:12], state.get("bundle_key"))
+
+
+def check_enrolment(host, enrolment):
+    """Informational while the instance's own enrolment at launch converged, or when it has none;
+    red when its last attempt failed."""
+    if enrolment is None:
+        return check(
+            "enrolment",
+            UNKNOWN,
+            "%s: the enrolment state was not read" % host,
+            "whether %s enrolled itself at launch is unknown: the probe there did not read %s "
+            "(an older runas_probe); update the collection and re-run" % (host, ENROL_STATE),
+        )
+    path = enrolment.get("path") or ENROL_STATE
+    if not enrolment.get("exists"):
+        return check(
+            "enrolment", PASS, "%s: configured from the controller (no enrolment at launch)" % host
+        )
+    state = enrolment.get("state") or {}
+    result = state.get("result")
+    if enrolment.get("error") or result not in (CONVERGED, FAILED):
+        error = enrolment.get("error") or "result %r" % result
+        return check(
+            "enrolment",
+            UNKNOWN,
+            "%s: enrolment state %s not usable: %s" % (host, path, error),
+            "whether %s enrolled itself at launch is unknown: %s there is not the state "
+            "%s.service writes (%s); check the file and `journalctl -u %s` on %s, and re-run"
+            % (host, path, ENROL_SERVICE, error, ENROL_SERVICE, host),
+        )
+    if result == CONVERGED:
+        return check(
+            "enrolment",
+            PASS,
+            "%s: enrolled itself at %s from %s" % (host, state.get("enrolled_at"), _bundle(state)),
+        )
+    last = "; last enrolled itself at %s" % state["enrolled_at"] if state.get("enrolled_at") else ""
+    return check(
+        "enrolment",
+        FAIL,
+        "%s: enrolment at launch failed at %s with %s: %s%s"
+        % (host, state.get("last_attempt_at"), _bundle(state), state.get("reason"), last),
+        "%s could not configure itself at launch (%s): see `journalctl -u %s` on the instance; "
+        "the service retries with backoff; `systemctl start %s` runs it again"
+        % (host, state.get("reason"), ENROL_SERVICE, ENROL_SERVICE),
+    )
+
+
 def instance_checks(model, instances, ctx=None):
     """[{host, status, checks}] for every instance, in host order."""
     ctx = ctx or CONTEXT
@@ -276,6 +334,7 @@ def instance_checks(model, instances, ctx=None):
                 check_untagged(host, names, model, ctx),
                 check_automation(host, names, model, ctx),
                 check_agent_user(host, facts.get("agent_user")),
+                check_enrolment(host, facts.get("enrolment")),
             ]
             checks = [c for c in checks if c]
         statuses = {c["status"] for c in checks}

@@ -32,14 +32,18 @@ SUCCESS_KEYS = ("names",)
 
 
 def read_instances(results):
-    """Host -> {names, agent_user, error} from registered runas_probe results; error says why
-    not read."""
+    """Host -> {names, agent_user, enrolment, error} from registered runas_probe results; error
+    says why not read."""
     instances = {}
     for host, result in (results or {}).items():
         error = unread_reason(result, SUCCESS_KEYS)
-        names = result.get("names") or {} if error is None else {}
-        agent = result.get("agent_user") if error is None else None
-        instances[host] = {"names": names, "agent_user": agent, "error": error}
+        read = result if error is None else {}
+        instances[host] = {
+            "names": read.get("names") or {},
+            "agent_user": read.get("agent_user"),
+            "enrolment": read.get("enrolment"),
+            "error": error,
+        }
     return instances
 
 

@@ -314,9 +314,38 @@ def agent_user(exists=False, rules=()):
     return out
 
 
-def probed(names, agent=None):
-    """A registered runas_probe result."""
-    return {"changed": False, "names": names, "agent_user": agent or agent_user()}
+SHA = "4f2a9c0e1b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"
+BUNDLE_KEY = f"ssm-runas/bundles/{SHA}.tar.gz"
+
+
+def enrolment(result=None, *, enrolled_at="2026-12-03T17:02:11Z", reason=None, error=None):
+    """runas_probe's enrolment: no state file (result None), its state, or why it is unusable."""
+    path = "/var/lib/ssm-runas-enrol/enrolled.json"
+    if error is not None:
+        return {"path": path, "exists": True, "error": error}
+    if result is None:
+        return {"path": path, "exists": False}
+    state = {
+        "version": 1,
+        "result": result,
+        "bundle_sha256": SHA,
+        "bundle_key": BUNDLE_KEY,
+        "last_attempt_at": "2026-12-04T08:30:00Z",
+        "enrolled_at": enrolled_at,
+        "reason": reason,
+    }
+    return {"path": path, "exists": True, "state": state}
+
+
+def probed(names, agent=None, enrol=None):
+    """A registered runas_probe result (on an instance configured from the controller unless
+    enrol says otherwise)."""
+    return {
+        "changed": False,
+        "names": names,
+        "agent_user": agent or agent_user(),
+        "enrolment": enrol or enrolment(),
+    }
 
 
 def env(users=None, probes=None, accounts=None, instances=None, model=None):

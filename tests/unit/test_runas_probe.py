@@ -1,8 +1,10 @@
 """runas_probe: what the agent would see for a run-as name, read-only, argv-only."""
 
+import json
 import os
 
 import pytest
+from ansible_collections.federated.ssm_runas.plugins.module_utils import enrol_state
 from ansible_collections.federated.ssm_runas.plugins.modules import runas_probe as rp
 
 ID_CASES = [
@@ -190,3 +192,140 @@ def test_an_unreadable_agent_sudoers_file_says_why(tmp_path):
     directory.mkdir()
     got = rp.read_rules(str(directory))  # reading a directory fails like a denied file
     assert got["exists"] is True and got["error"]
+
+
+SHA = "4f2a9c0e1b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"
+CONVERGED = {
+    "version": 1,
+    "result": "converged",
+    "bundle_sha256": SHA,
+    "bundle_key": f"ssm-runas/bundles/{SHA}.tar.gz",
+    "last_attempt_at": "2026-12-03T17:02:11Z",
+    "enrolled_at": "2026-12-03T17:02:11Z",
+}
+FAILED = dict(CONVERGED, result="failed", enrolled_at=None, reason="realm join: DC unreachable")
+
+
+def _without(data, key):
+    return {k: v for k, v in data.items() if k != key}
+
+
+# (id, what the path is: JSON-able data, raw bytes, "dir" or None for absent, expected result
+#  without its path, or the words its error must contain)
+STATE_CASES = [
+    ("absent", None, {"exists": False}),
+    (
+        "converged",
+        CONVERGED,
+        {"exists": True, "state": dict(CONVERGED, reason=None)},
+    ),
+    ("failed-never-converged", FAILED, {"exists": True, "state": FAILED}),
+    (
+        "failed-after-converging",
+        dict(FAILED, enrolled_at="2026-12-01T09:00:00Z"),
+        {"exists": True, "state": dict(FAILED, enrolled_at="2026-12-01T09:00:00Z")},
+    ),
+    (
+        "unknown-keys-are-dropped",
+        dict(CONVERGED, debug="x"),
+        {"exists": True, "state": dict(CONVERGED, reason=None)},
+    ),
+    ("a-directory", "dir", ["Is a directory"]),
+    ("empty", b"", ["not JSON: Expecting value"]),
+    ("bad-json", b'{"version": 1,', ["not JSON"]),
+    ("not-utf8", b"\xff\xfe{}", ["not JSON", "utf-8"]),
+    ("a-list", [CONVERGED], ["not a JSON object"]),
+    ("too-large", b" " * 70000, ["larger than 65536 bytes"]),
+    (
+        "missing-keys",
+        {"version": 1, "result": "converged"},
+        [
+            "bundle_sha256 None is not 64 lower-case hex digits",
+            "bundle_key None is not an S3 key",
+            "last_attempt_at None is not a UTC time",
+            "enrolled_at None is not a UTC time",
+        ],
+    ),
+    ("version-2", dict(CONVERGED, version=2), ["version 2 is not 1"]),
+    ("version-true", dict(CONVERGED, version=True), ["version True is not 1"]),
+    (
+        "result-unknown",
+        dict(CONVERGED, result="ok"),
+        ["result 'ok' is not 'converged' or 'failed'"],
+    ),
+    ("upper-case-sha", dict(CONVERGED, bundle_sha256=SHA.upper()), ["bundle_sha256 '4F2A"]),
+    ("short-sha", dict(CONVERGED, bundle_sha256=SHA[:12]), ["bundle_sha256 '4f2a9c0e1b7d' is not"]),
+    ("sha-and-newline", dict(CONVERGED, bundle_sha256=SHA + "\n"), ["bundle_sha256 '4f2a"]),
+    (
+        "local-time",
+        dict(CONVERGED, last_attempt_at="2026-12-03T17:02:11+01:00"),
+        ["last_attempt_at '2026-12-03T17:02:11+01:00' is not a UTC time"],
+    ),
+    ("no-such-day", dict(CONVERGED, enrolled_at="2026-02-30T00:00:00Z"), ["enrolled_at"]),
+    ("converged-never-enrolled", dict(CONVERGED, enrolled_at=None), ["enrolled_at None"]),
+    ("failed-without-reason", _without(FAILED, "reason"), ["failed without a reason"]),
+    ("failed-blank-reason", dict(FAILED, reason=" "), ["failed without a reason"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [c[1:] for c in STATE_CASES], ids=[c[0] for c in STATE_CASES]
+)
+def test_the_enrolment_state_is_read_as_the_service_writes_it(tmp_path, content, expected):
+    path = tmp_path / "ssm-runas-enrol" / "enrolled.json"
+    path.parent.mkdir()
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(json.dumps(content))
+    got = enrol_state.read_state(str(path))
+    assert got.pop("path") == str(path)
+    if isinstance(expected, dict):
+        assert got == expected
+        return
+    assert set(got) == {"exists", "error"} and got["exists"] is True
+    for words in expected:
+        assert words in got["error"], got["error"]
+
+
+class Exited(Exception):
+    pass
+
+
+def module_class(params):
+    """AnsibleModule as runas_probe's main builds it: its argument spec's defaults, then
+    params; exit_json ends the run with the result."""
+
+    class Module(FakeModule):
+        def __init__(self, argument_spec, supports_check_mode):
+            defaults = {k: v.get("default") for k, v in argument_spec.items()}
+            super().__init__({}, {**defaults, **params})
+            self.argument_spec = argument_spec
+            self.supports_check_mode = supports_check_mode
+
+        def get_bin_path(self, name, required=False):
+            return f"/usr/bin/{name}"
+
+        def exit_json(self, **result):
+            raise Exited(result, self)
+
+    return Module
+
+
+def test_main_reads_the_enrolment_state_in_the_same_call(tmp_path, monkeypatch):
+    state = tmp_path / "enrolled.json"
+    state.write_text(json.dumps(FAILED))
+    params = {"names": ["bob"], "agent_sudoers": str(tmp_path / "none"), "enrol_state": str(state)}
+    monkeypatch.setattr(rp, "AnsibleModule", module_class(params))
+    with pytest.raises(Exited) as done:
+        rp.main()
+    result, module = done.value.args
+    assert module.argument_spec["enrol_state"] == {"type": "path", "default": rp.ENROL_STATE}
+    assert rp.ENROL_STATE == "/var/lib/ssm-runas-enrol/enrolled.json"
+    assert module.supports_check_mode and result["changed"] is False
+    assert set(result) == {"changed", "names", "agent_user", "enrolment"}
+    assert result["enrolment"] == {"path": str(state), "exists": True, "state": FAILED}
+    # Reading the state runs nothing: every command is an `id` (nobody resolves, so no sudo).
+    assert {argv[0] for argv in module.calls} == {"/usr/bin/id"}

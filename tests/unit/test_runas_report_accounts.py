@@ -248,7 +248,7 @@ def test_instance_lines(make, name, status, detail, fix):
 
 def test_no_automation_line_unless_the_model_declares_it():
     _entry, checks = lines(run(env()))
-    assert sorted(checks) == ["agent_user", "untagged"]
+    assert sorted(checks) == ["agent_user", "enrolment", "untagged"]
 
 
 def test_a_users_status_does_not_depend_on_the_instance_lines():

@@ -44,7 +44,7 @@ def test_markdown_is_a_table_with_a_fixes_section():
     assert len(rows) == 3  # header + 2 users
     assert all(row.count("|") == rows[0].count("|") for row in rows)
     lines = [line for line in instances.splitlines() if line.startswith("| ")]
-    assert len(lines) == 3  # header + untagged sessions and the agent's account on i1
+    assert len(lines) == 4  # header + untagged sessions, the agent's account, enrolment on i1
     assert all(line.count("|") == 5 for line in lines)
     assert "## Fixes" in text and "**mallory**" in text and "partner.test" in text
     assert "## Not read" not in text and "## Problems" not in text
