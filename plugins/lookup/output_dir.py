@@ -64,10 +64,20 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.output_dir imp
     resolve,
 )
 
+ROOT_VAR = "ssm_runas_output_dir"  # the variable of the root option (DOCUMENTATION)
+
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        # An option taken from a variable arrives as written and would be made a path as is: a
+        # root that is itself a template (ssm_runas_output_dir: "{{ base }}/out") is rendered
+        # first, so it is never taken literally.
+        direct = dict(kwargs)
+        raw = (variables or {}).get(ROOT_VAR)
+        templated = isinstance(raw, str) and self._templar.is_possibly_template(raw)
+        if "root" not in direct and templated:
+            direct["root"] = self._templar.template(raw)
+        self.set_options(var_options=variables, direct=direct)
         sources = (variables or {}).get("ansible_inventory_sources") or []
         try:
             return resolve(terms, root=self.get_option("root"), sources=sources)

@@ -11,9 +11,12 @@ import json
 import re
 from datetime import datetime
 
-ENROL_SERVICE = "ssm-runas-enrol"
-ENROL_STATE = "/var/lib/ssm-runas-enrol/enrolled.json"
-STATE_VERSION = 1
+from ansible_collections.federated.ssm_runas.plugins.module_utils import enrol_agent
+
+# The writer's own names: the enroller is installed as one file, so they live there.
+ENROL_SERVICE = enrol_agent.SERVICE[: -len(".service")]
+ENROL_STATE = enrol_agent.STATE_FILE
+STATE_VERSION = enrol_agent.STATE_VERSION
 CONVERGED, FAILED = "converged", "failed"
 STATE_KEYS = (
     "version",

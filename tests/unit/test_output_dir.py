@@ -117,6 +117,18 @@ def test_lookup_reads_ssm_runas_output_dir_and_the_inventory_source(tmp_path):
     assert done.returncode != 0 and "inside the installed collection" in done.stdout
 
 
+def test_a_root_that_is_a_template_is_rendered_not_taken_literally(tmp_path):
+    # As an inventory writes it: the root built from another variable.
+    (tmp_path / "inventories/dev/group_vars").mkdir(parents=True)
+    (tmp_path / "inventories/dev/group_vars/all.yml").write_text(
+        f'state_root: "{tmp_path}/state"\nssm_runas_output_dir: "{{{{ state_root }}}}/out"\n'
+    )
+    done = lookup(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f'"{tmp_path}/state/out/adfs"' in done.stdout, done.stdout
+    assert "{{" not in done.stdout
+
+
 def test_action_refuses_to_write_inside_an_installed_collection(tmp_path):
     root = installed(tmp_path)
     store = FakeAdfs()
