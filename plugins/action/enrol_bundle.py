@@ -51,6 +51,8 @@ class ActionModule(ActionBase):
                 "\n".join(f"{prefix.rstrip('.')}: {msg}" for msg in inner.error_messages)
             )
         settings = inner.validated_parameters
+        if settings["secret_store"] in enrol_plan.SECRET_STORES:
+            settings["secret_name"] = enrol_plan.secret_name(settings)
         errors = enrol_plan.check(
             dict(settings, region=args["region"], account_id=args["account_id"]), prefix
         )

@@ -23,6 +23,7 @@ description:
     plus O(linux_vars). Variables whose names speak of passwords, secrets, tokens or keys are
     never shipped. The same inputs give the same bytes, so its SHA-256 names it (O(prefix)
     + C(<sha256>.tar.gz)) and an unchanged environment uploads nothing.
+  - With O(enrol.state=absent) only RV(settings) and RV(policy_name) are returned.
   - The bundle is kept under O(dest) as C(<sha256>.tar.gz), in check mode too (it is the
     controller's own artifact, which an upload's check compares).
   - The launch script writes the enroller, its configuration and a systemd service, and starts
@@ -34,27 +35,78 @@ description:
     may pass with backoff for O(retry_seconds) and writes the outcome to
     C(/var/lib/ssm-runas-enrol/enrolled.json).
 options:
-  bucket:
-    description: S3 bucket of the bundle.
-    type: str
+  enrol:
+    description:
+      - The enrolment's settings, as the P(federated.ssm_runas.aws_federation#role) role's
+        C(aws_federation_enrol) takes them. Defaults are filled in and returned as RV(settings).
+    type: dict
     required: true
-  prefix:
-    description: Key prefix of bundles in O(bucket); relative, ending in C(/).
-    type: str
-    default: ssm-runas/bundles/
-  secret_store:
-    description: Where the join password is kept.
-    type: str
-    required: true
-    choices: [secretsmanager, ssm]
-  secret_name:
-    description: Name of the Secrets Manager secret or the SSM SecureString parameter.
-    type: str
-    required: true
-  instance_role:
-    description: Name of the instance profile's role (checked here; named in the policies).
-    type: str
-    required: true
+    suboptions:
+      state:
+        description: V(absent) only returns the settings (names to remove); nothing is built.
+        type: str
+        choices: [present, absent]
+        default: present
+      bucket:
+        description: S3 bucket of the bundle.
+        type: str
+        required: true
+      prefix:
+        description: Key prefix of bundles in O(enrol.bucket); relative, ending in C(/).
+        type: str
+        default: ssm-runas/bundles/
+      manage_bucket:
+        description: Whether the caller creates and removes the bucket (returned, not used here).
+        type: bool
+        default: true
+      secret_store:
+        description: Where the join password is kept.
+        type: str
+        choices: [secretsmanager, ssm]
+        default: secretsmanager
+      secret_name:
+        description:
+          - Name of the Secrets Manager secret or the SSM SecureString parameter.
+          - Default C(federated-ssm-runas/join) for V(secretsmanager) and
+            C(/federated-ssm-runas/join) for V(ssm).
+        type: str
+      manage_secret:
+        description: Whether the caller writes the secret; then O(secret_given) must be true.
+        type: bool
+        default: true
+      kms_key_arn:
+        description:
+          - Customer managed KMS key that encrypts the secret, if any. The instance policy then
+            allows C(kms:Decrypt) on this key only, through the secret's service.
+        type: str
+        default: ''
+      instance_role:
+        description: Name of the instance profile's role (checked here; named in the policies).
+        type: str
+        default: SSMRunAsEnrol
+      instance_managed_policies:
+        description: Managed policies the caller attaches to the instance role (returned).
+        type: list
+        elements: str
+        default: []
+      launch_template:
+        description: Launch template the caller keeps with the launch script (checked, returned).
+        type: str
+        default: ''
+      launch_template_data:
+        description: More of the launch template, for the caller (returned).
+        type: dict
+        default: {}
+      retry_seconds:
+        description: How long the instance keeps retrying failures that may pass (network, AWS, DC).
+        type: int
+        default: 1800
+      linux_vars:
+        description:
+          - Linux side variables to ship besides those the task sees (for inventories that set
+            them only for C(ssm_instances)). A secret here is refused.
+        type: dict
+        default: {}
   region:
     description: AWS region of the bucket and the secret.
     type: str
@@ -63,26 +115,18 @@ options:
     description: AWS account of the secret (twelve digits).
     type: str
     required: true
-  kms_key_arn:
-    description:
-      - Customer managed KMS key that encrypts the secret, if any. The instance policy then
-        allows C(kms:Decrypt) on this key only, through the secret's service.
-    type: str
-    default: ''
-  retry_seconds:
-    description: How long the instance keeps retrying failures that may pass (network, AWS, DC).
-    type: int
-    default: 1800
-  linux_vars:
-    description:
-      - Linux side variables to ship besides those the task sees (for inventories that set
-        them only for C(ssm_instances)). A secret here is refused.
-    type: dict
-    default: {}
   dest:
     description: Controller directory where the bundle is kept.
     type: path
     required: true
+  secret_given:
+    description: Whether the caller has the join password to write (never the password itself).
+    type: bool
+    default: false
+  secret_label:
+    description: How messages name the caller's join password variable.
+    type: str
+    default: the join password
   var_prefix:
     description: Put before option names in error messages, so a role names its own variables.
     type: str
@@ -114,10 +158,12 @@ seealso:
 EXAMPLES = r"""
 - name: Enrolment bundle and launch script are built
   federated.ssm_runas.enrol_bundle:
-    bucket: corp-ssm-runas
-    secret_store: secretsmanager
-    secret_name: corp/ssm-runas/join
-    instance_role: SSMRunAsEnrol
+    enrol:
+      bucket: corp-ssm-runas
+      secret_store: secretsmanager
+      secret_name: corp/ssm-runas/join
+      instance_role: SSMRunAsEnrol
+    secret_given: true
     region: eu-west-1
     account_id: "210987654321"
     dest: "{{ lookup('federated.ssm_runas.output_dir', 'enrol') }}"
@@ -125,41 +171,49 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settings:
+  description: O(enrol) with every default filled in (the secret's name by its store).
+  returned: always
+  type: dict
+policy_name:
+  description: Name of the instance role's inline policy.
+  returned: always
+  type: str
 sha256:
   description: SHA-256 of the bundle.
-  returned: success
+  returned: when O(enrol.state=present)
   type: str
 key:
   description: The bundle's S3 key, O(prefix) + C(<sha256>.tar.gz).
-  returned: success
+  returned: when O(enrol.state=present)
   type: str
 bundle_file:
   description: The bundle on the controller.
-  returned: success
+  returned: when O(enrol.state=present)
   type: path
 size:
   description: The bundle's size in bytes.
-  returned: success
+  returned: when O(enrol.state=present)
   type: int
 shipped_vars:
   description: Names of the variables the bundle carries.
-  returned: success
+  returned: when O(enrol.state=present)
   type: list
   elements: str
 user_data:
   description: The launch script (EC2 user data, at most 16384 bytes).
-  returned: success
+  returned: when O(enrol.state=present)
   type: str
 ssm_document:
   description: A Command document (schema 2.2) running the launch script and waiting for it.
-  returned: success
+  returned: when O(enrol.state=present)
   type: dict
 instance_policy:
   description: The instance profile's policy, reading this bundle and this secret only.
-  returned: success
+  returned: when O(enrol.state=present)
   type: dict
 trust_policy:
   description: The instance role's trust policy (EC2 may assume it).
-  returned: success
+  returned: when O(enrol.state=present)
   type: dict
 """

@@ -14,6 +14,10 @@ import re
 READ_ACTION = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"}
 SECRET_STORES = tuple(READ_ACTION)
 DEFAULT_PREFIX = "ssm-runas/bundles/"
+DEFAULT_SECRET_NAME = {
+    "secretsmanager": "federated-ssm-runas/join",
+    "ssm": "/federated-ssm-runas/join",
+}
 BUNDLE_SUFFIX = ".tar.gz"
 # Bucket names: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit
 # (Amazon S3 User Guide, "General purpose bucket naming rules").
@@ -24,7 +28,8 @@ SPEC = {
     "prefix": {"type": "str", "default": DEFAULT_PREFIX},
     "manage_bucket": {"type": "bool", "default": True},
     "secret_store": {"type": "str", "choices": list(READ_ACTION), "default": "secretsmanager"},
-    "secret_name": {"type": "str", "default": "ssm-runas/join"},
+    # Default by store: DEFAULT_SECRET_NAME (a parameter in a hierarchy starts with '/').
+    "secret_name": {"type": "str"},
     "manage_secret": {"type": "bool", "default": True},
     "kms_key_arn": {"type": "str", "default": ""},
     "instance_role": {"type": "str", "default": "SSMRunAsEnrol"},
@@ -34,6 +39,19 @@ SPEC = {
     "retry_seconds": {"type": "int", "default": 1800},
     "linux_vars": {"type": "dict", "default": {}},
 }
+# What launch_template_data may set: amazon.aws.ec2_launch_template options the role passes on.
+# user_data and iam_instance_profile are the enrolment's own.
+LAUNCH_TEMPLATE_KEYS = (
+    "image_id",
+    "instance_type",
+    "network_interfaces",
+    "security_group_ids",
+    "key_name",
+    "tags",
+    "tag_specifications",
+    "metadata_options",
+    "block_device_mappings",
+)
 # The inline policy's name on the instance role.
 POLICY_NAME = "SSMRunAsEnrolRead"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -83,19 +101,7 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
     store = values.get("secret_store")
     if store not in SECRET_STORES:
         errors.append(f"{p}secret_store {store!r}: choose one of {', '.join(SECRET_STORES)}")
-    name = values.get("secret_name") or ""
-    pattern = _PARAMETER_NAME if store == "ssm" else _SECRET_NAME
-    if not _fits(pattern, name) or (store == "ssm" and "//" in name):
-        errors.append(
-            f"{p}secret_name {name!r}: "
-            + (
-                "an SSM parameter name is letters, digits and _.-/ without '//' "
-                "(e.g. /corp/enrol/join)"
-                if store == "ssm"
-                else "a Secrets Manager secret name is 1-512 of letters, digits and /_+=.@- "
-                "(e.g. corp/enrol/join)"
-            )
-        )
+    errors.extend(_secret_errors(store, values.get("secret_name"), p))
     role = values.get("instance_role") or ""
     if not _fits(_ROLE_NAME, role):
         errors.append(
@@ -115,6 +121,14 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
             f"{p}launch_template {template!r}: 3-128 of letters, digits and ().-/_ "
             "(EC2 API reference, CreateLaunchTemplate)"
         )
+    data = values.get("launch_template_data") or {}
+    unknown = sorted(set(data) - set(LAUNCH_TEMPLATE_KEYS)) if isinstance(data, dict) else []
+    if unknown:
+        errors.append(
+            f"{p}launch_template_data: {', '.join(unknown)} not passed on; it takes "
+            f"{', '.join(LAUNCH_TEMPLATE_KEYS)} (user data and the instance profile are the "
+            "enrolment's own)"
+        )
     kms = values.get("kms_key_arn") or ""
     key = _KMS_KEY_ARN.fullmatch(kms) if isinstance(kms, str) else None
     region = str(values.get("region") or "")
@@ -132,6 +146,40 @@ def check(values: dict, var_prefix: str = "") -> list[str]:
         partition = partition_of(region)
         errors.append(f"{p}kms_key_arn {kms!r}: a key of {region}'s partition (arn:{partition}:)")
     return errors
+
+
+def _secret_errors(store, name, p: str) -> list[str]:
+    name = name or DEFAULT_SECRET_NAME.get(store, "")
+    pattern = _PARAMETER_NAME if store == "ssm" else _SECRET_NAME
+    if store == "ssm" and _fits(pattern, name) and _reserved_parameter(name):
+        return [
+            f"{p}secret_name {name!r}: Systems Manager refuses parameter names that start with "
+            "'aws' or 'ssm' (any case), and a name holding '/' must start with '/' "
+            "(e.g. /corp/enrol/join)"
+        ]
+    if not _fits(pattern, name) or (store == "ssm" and "//" in name):
+        return [
+            f"{p}secret_name {name!r}: "
+            + (
+                "an SSM parameter name is letters, digits and _.-/ without '//' "
+                "(e.g. /corp/enrol/join)"
+                if store == "ssm"
+                else "a Secrets Manager secret name is 1-512 of letters, digits and /_+=.@- "
+                "(e.g. corp/enrol/join)"
+            )
+        ]
+    return []
+
+
+def _reserved_parameter(name: str) -> bool:
+    """Names SSM's PutParameter refuses (Systems Manager User Guide, "Parameter naming")."""
+    first = name.lstrip("/").split("/", 1)[0].lower()
+    return first.startswith(("aws", "ssm")) or ("/" in name and not name.startswith("/"))
+
+
+def secret_name(values: dict) -> str:
+    """The secret's name: the caller's, else the store's default."""
+    return values.get("secret_name") or DEFAULT_SECRET_NAME[values["secret_store"]]
 
 
 def bundle_key(prefix: str, sha256: str) -> str:

@@ -4,6 +4,7 @@ for the six '?' of a Secrets Manager ARN. What the policies allow is judged by a
 in tests/integration/test_enrol_decisions.py."""
 
 import re
+from pathlib import Path
 
 import pytest
 from ansible_collections.federated.ssm_runas.plugins.plugin_utils import enrol_plan as E
@@ -75,7 +76,6 @@ BAD = [
     ("secret_store", "s3", "choose one of secretsmanager, ssm"),
     ("secret_store", "SSM", "choose one of secretsmanager, ssm"),
     ("secret_store", None, "choose one of secretsmanager, ssm"),
-    ("secret_name", "", "1-512 of letters, digits and /_+=.@-"),
     ("secret_name", "join secret", "1-512 of letters, digits and /_+=.@-"),
     ("secret_name", "join#1", "1-512 of letters, digits and /_+=.@-"),
     ("secret_name", "j" * 513, "1-512"),
@@ -119,7 +119,27 @@ def test_each_bad_input_names_its_variable_and_the_fix(name, bad, fix):
     assert fix in errors[0]
 
 
-SSM_BAD = ["/corp//join", "/corp/join+x", "/corp/join@ad", "/corp join", "", "/corp/join\n"]
+SSM_BAD = ["/corp//join", "/corp/join+x", "/corp/join@ad", "/corp join", "/corp/join\n"]
+# Systems Manager User Guide, "Creating Systems Manager parameters": no name prefixed with aws
+# or ssm (any case); a name with a '/' is fully qualified (starts with '/').
+SSM_REFUSED = ["/aws/corp/join", "ssm-join", "/SSM/corp/join", "AWSjoin", "corp/join", "/Ssm-x"]
+
+
+@pytest.mark.parametrize("bad", SSM_REFUSED)
+def test_a_parameter_name_ssm_refuses_names_its_rule(bad):
+    errors = E.check({**GOOD_SSM, "secret_name": bad}, var_prefix=VP)
+    assert len(errors) == 1 and errors[0].startswith(f"{VP}secret_name {bad!r}: "), errors
+    assert "start with 'aws' or 'ssm'" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("store", "name"),
+    [("secretsmanager", "federated-ssm-runas/join"), ("ssm", "/federated-ssm-runas/join")],
+)
+def test_without_a_name_each_store_gets_a_name_it_accepts(store, name):
+    values = {**(GOOD if store == "secretsmanager" else GOOD_SSM), "secret_name": ""}
+    assert E.check(values) == []
+    assert E.secret_name(values) == name
 
 
 @pytest.mark.parametrize("bad", SSM_BAD)
@@ -170,7 +190,7 @@ PREFIXES = st.lists(st.from_regex(r"[A-Za-z0-9!_.*'()$?-]{1,12}", fullmatch=True
 )
 SECRET_NAMES = st.from_regex(r"[A-Za-z0-9/_+=.@-]{1,64}", fullmatch=True)
 PARAMETER_NAMES = st.from_regex(r"/?[A-Za-z0-9_.\-/]{1,64}", fullmatch=True).filter(
-    lambda n: "//" not in n
+    lambda n: "//" not in n and not E._reserved_parameter(n)
 )
 ROLES = st.from_regex(r"[A-Za-z0-9_+=,.@-]{1,64}", fullmatch=True)
 ACCOUNTS = st.from_regex(r"[0-9]{12}", fullmatch=True)
@@ -434,3 +454,16 @@ def test_the_trust_policy_lets_ec2_assume_the_role_and_nothing_else():
             }
         ],
     }
+
+
+@pytest.mark.parametrize("key", ["user_data", "iam_instance_profile", "ImageId", "instance_tags"])
+def test_launch_template_data_passes_on_only_what_the_role_passes(key):
+    errors = E.check({**GOOD, "launch_template_data": {key: "x", "image_id": "ami-1"}}, VP)
+    assert len(errors) == 1 and errors[0].startswith(f"{VP}launch_template_data: {key} "), errors
+    assert E.check({**GOOD, "launch_template_data": dict.fromkeys(E.LAUNCH_TEMPLATE_KEYS)}) == []
+
+
+def test_the_role_passes_on_every_launch_template_key_it_accepts():
+    tasks = (Path(__file__).parents[2] / "roles/aws_federation/tasks/enrol.yml").read_text()
+    for key in E.LAUNCH_TEMPLATE_KEYS:
+        assert f'{key}: "{{{{ __enrol.launch_template_data.{key} | default(omit) }}}}"' in tasks
