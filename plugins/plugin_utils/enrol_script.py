@@ -24,11 +24,18 @@ USER_DATA_LIMIT = 16384
 DEFAULT_RETRY_SECONDS = 1800
 _HEREDOC = "SSM_RUNAS_ENROL_EOF"
 
+# DefaultDependencies=no: a target waits for every unit it wants unless the unit says no, and
+# boot (cloud-final.service is ordered after multi-user.target) must not wait for an enrolment
+# that retries for retry_seconds while the DC or AWS cannot be reached. The dependencies that
+# setting drops are restored: basic.target before, shutdown stops it.
 UNIT = """\
 [Unit]
 Description=federated.ssm_runas: this instance enrols itself for Session Manager run-as
+DefaultDependencies=no
 Wants=network-online.target
-After=network-online.target
+After=network-online.target basic.target
+Conflicts=shutdown.target
+Before=shutdown.target
 
 [Service]
 Type=oneshot

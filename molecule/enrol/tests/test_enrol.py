@@ -167,8 +167,14 @@ def test_nothing_of_the_enrolment_is_world_writable(instance, launched, path):
     assert res.returncode == 0 and res.stdout == ""
 
 
-def test_the_service_runs_again_at_each_boot(instance, launched):
+def test_the_service_runs_again_at_each_boot_without_holding_boot_up(instance, launched):
     assert in_instance(instance, "systemctl", "is-enabled", SERVICE).stdout.strip() == "enabled"
+    # Wanted by multi-user.target but not ordered before it: a retrying enrolment never delays
+    # the boot (cloud-final.service, the SSM agent's peers) for its retry_seconds.
+    after = in_instance(instance, "systemctl", "show", "-p", "After", "multi-user.target").stdout
+    assert SERVICE not in after
+    wants = in_instance(instance, "systemctl", "show", "-p", "Wants", "multi-user.target").stdout
+    assert SERVICE in wants
 
 
 def test_no_unit_failed(instance, launched):
