@@ -60,6 +60,17 @@ PACKAGES = {
         "python3-resolvelib",
     ),
 }
+# What adcli and realm print when the DC refuses the join account itself (adcli's library,
+# adconn.c, passes Kerberos' own messages on; realmd's service/realm-adcli-enroll.c its
+# "Insufficient permissions"). No retry mends these, and each retry is another failed logon
+# that an account lockout policy counts, for every new instance at once.
+REFUSED = (
+    "Preauthentication failed",
+    "Password incorrect",
+    "Password has expired",
+    "credentials have been revoked",
+    "Insufficient permissions to join the domain",
+)
 BACKOFF_FIRST = 10
 BACKOFF_MAX = 300
 CONFIG_KEYS = {
@@ -292,8 +303,15 @@ def attempt(config, host, root=BUNDLE_DIR):
         raise Retry("cannot read the join secret %s: %s" % (config["secret_name"], exc)) from None
     argv, env = playbook_run(bundle_path(sha, root))
     # The host's run() hands the secret over in memory and names its descriptor in SECRET_FD_ENV.
-    rc, _out = host.run(argv, env=env, secret=secret)
+    rc, out = host.run(argv, env=env, secret=secret)
     if rc != 0:
+        refused = [words for words in REFUSED if words in out]
+        if refused:
+            raise Stop(
+                "the DC refused the join account (%s): not retrying, so that new instances do "
+                "not lock the account out; correct the account or its secret %s, then "
+                "`systemctl start %s`" % (refused[0], config["secret_name"], SERVICE)
+            )
         raise Retry("the enrol playbook failed (rc %d); its output is in the journal above" % rc)
 
 
@@ -319,31 +337,44 @@ def enrol(config, host, state_file=STATE_FILE, root=BUNDLE_DIR):
             check_python(host.python)
             attempt(config, host, root)
         except Stop as exc:
-            return _failed(host, state, state_file, str(exc), tries, final=True)
-        except Retry as exc:
+            return _failed(host, state, state_file, str(exc), tries)
+        except (Retry, OSError) as exc:
+            reason = str(exc) if isinstance(exc, Retry) else _os_reason(exc)
             if host.now() + delay > deadline:
-                return _failed(host, state, state_file, str(exc), tries, final=True)
-            host.log(4, "attempt %d: %s; next in %ds" % (tries, exc, delay))
-            _failed(host, state, state_file, str(exc), tries, final=False)
+                return _failed(host, state, state_file, reason, tries)
+            # Only the journal hears of a failure that is retried: the state file keeps what was
+            # last known, so a short outage does not turn the report red.
+            host.log(4, "attempt %d: %s; next in %ds" % (tries, reason, delay))
             host.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX)
             continue
         state.update(result="converged", enrolled_at=utc(host.now()), attempts=tries)
         state.pop("reason", None)
-        write_state(state, state_file)
+        _save(host, state, state_file)
         host.log(5, "enrolled from bundle %s after %d attempt(s)" % (config["sha256"][:12], tries))
         return 0
 
 
-def _failed(host, state, state_file, reason, tries, *, final):
+def _os_reason(exc):
+    # A full disk or a read-only file system may pass.
+    return "%s: %s" % (exc.filename or "the file system", exc.strerror or exc)
+
+
+def _save(host, state, state_file):
+    try:
+        write_state(state, state_file)
+    except OSError as exc:
+        host.log(3, "cannot write %s: %s" % (state_file, _os_reason(exc)))
+
+
+def _failed(host, state, state_file, reason, tries):
     state.update(result="failed", reason=reason, attempts=tries)
-    write_state(state, state_file)
-    if final:
-        host.log(
-            3,
-            "not enrolled: %s (the instance is left as it was; "
-            "`systemctl start %s` tries again)" % (reason, SERVICE),
-        )
+    _save(host, state, state_file)
+    host.log(
+        3,
+        "not enrolled: %s (the instance is left as it was; "
+        "`systemctl start %s` tries again)" % (reason, SERVICE),
+    )
     return 1
 
 
@@ -371,23 +402,31 @@ if __name__ == "__main__":
 
     def _run(argv, env=None, secret=None):
         full = dict(os.environ, **(env or {}))
-        fds = ()
-        if secret is not None:
-            # The secret lives in memory only: a memfd the playbook's processes inherit.
-            fd = os.memfd_create("ssm-runas-join", 0)
+        if secret is None:
+            done = subprocess.run(
+                argv, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            return done.returncode, done.stdout.decode("utf-8", "replace")
+        # The secret lives in memory only: a memfd the playbook's processes inherit. Its output
+        # goes to the journal as it comes, and is kept to tell a refused account from an outage.
+        fd = os.memfd_create("ssm-runas-join", 0)
+        try:
             os.write(fd, json.dumps(secret).encode())
             full[SECRET_FD_ENV] = str(fd)
-            fds = (fd,)
-        try:
-            done = subprocess.run(
-                argv, env=full, pass_fds=fds, stdin=subprocess.DEVNULL,
-                stdout=None if secret is not None else subprocess.PIPE,
-                stderr=subprocess.STDOUT if secret is None else None,
+            proc = subprocess.Popen(
+                argv, env=full, pass_fds=(fd,), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )
+            kept = []
+            for line in proc.stdout:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+                kept.append(line)
+            proc.wait()
         finally:
-            for fd in fds:
-                os.close(fd)
-        return done.returncode, (done.stdout or b"").decode("utf-8", "replace")
+            os.close(fd)
+        return proc.returncode, b"".join(kept).decode("utf-8", "replace")
 
     def _client(service, region):
         import boto3
