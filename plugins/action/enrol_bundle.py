@@ -76,6 +76,7 @@ class ActionModule(ActionBase):
         }
         try:
             linux_vars = enrol_bundle.pick_vars(available, names, settings["linux_vars"])
+            enrol_bundle.check_join_method(linux_vars)
             data = enrol_bundle.build(COLLECTION_ROOT, linux_vars)
         except (enrol_bundle.BundleError, OSError) as exc:
             raise AnsibleActionFail(f"{prefix}linux_vars: {exc}") from None

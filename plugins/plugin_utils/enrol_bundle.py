@@ -33,6 +33,7 @@ ARC_COLLECTION = "collections/ansible_collections/federated/ssm_runas"
 # The Linux side's roles: their argument specs name the variables a bundle may carry.
 LINUX_ROLES = ("runas_accounts", "ad_sudoers", "ad_join")
 MODEL_VAR = "ssm_runas"
+JOIN_METHOD_VAR = "ad_join_join_method"
 SECRET_VAR = "ad_join_password"  # noqa: S105 - the name of the one secret, filled in memory
 # Never shipped, whatever the role: the bundle is readable by whoever may read the bucket.
 _SECRET_NAME = re.compile(r"(password|secret|token|_key$)", re.IGNORECASE)
@@ -70,6 +71,17 @@ def pick_vars(available: dict, names: list[str], extra: dict | None = None) -> d
             )
         chosen[name] = value
     return chosen
+
+
+def check_join_method(linux_vars: dict) -> None:
+    """An instance brings only the join password from the secret store: no keytab file, and a
+    one-time password would be a secret in the bundle."""
+    method = linux_vars.get(JOIN_METHOD_VAR, "password")
+    if method != "password":
+        raise BundleError(
+            f"{JOIN_METHOD_VAR} is {method!r}: an instance that enrols itself joins with the "
+            "password from the secret store only; ship ad_join_join_method: password"
+        )
 
 
 def inventory(linux_vars: dict, python: str = INSTANCE_PYTHON) -> dict:

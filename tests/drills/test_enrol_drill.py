@@ -15,6 +15,7 @@ image would.
 Lab drills take minutes; they run in `make drills`, not in `make test`.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -29,11 +30,24 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO = REPO / "molecule" / "enrol"
-sys.path.insert(0, str(SCENARIO / "tests"))
 sys.path.insert(0, str(REPO / "molecule" / "_shared"))
 
 from ansible_collections.federated.ssm_runas.plugins.module_utils import enrol_agent  # noqa: E402
-from conftest import CLOUD_INIT, SERVICE, TEMPLATE, in_instance, journal, state  # noqa: E402
+
+
+def _scenario_helpers():
+    """molecule/enrol's instance helpers (its conftest), under a name of their own."""
+    spec = importlib.util.spec_from_file_location(
+        "enrol_scenario", SCENARIO / "tests" / "conftest.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _scenario_helpers()
+CLOUD_INIT, SERVICE, TEMPLATE = _helpers.CLOUD_INIT, _helpers.SERVICE, _helpers.TEMPLATE
+in_instance, journal, state = _helpers.in_instance, _helpers.journal, _helpers.state
 
 LAB = "drill-enrol"
 PORT = "5661"

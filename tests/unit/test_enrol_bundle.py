@@ -316,3 +316,11 @@ def test_the_enrol_playbook_parses_from_the_bundle_alone(unpacked, tmp_path):
     # Found in the bundle's collection, not in the checkout.
     playbook = unpacked / "collections" / ARC_COLLECTION.split("/", 1)[1] / "playbooks/enrol.yml"
     assert done.stdout.strip() == f"playbook: {playbook}"
+
+
+@pytest.mark.parametrize("method", ["keytab", "otp"])
+def test_a_join_method_other_than_password_is_refused_naming_it(method):
+    with pytest.raises(enrol_bundle.BundleError, match=f"ad_join_join_method is '{method}'"):
+        enrol_bundle.check_join_method({"ad_join_join_method": method})
+    enrol_bundle.check_join_method({"ad_join_join_method": "password"})
+    enrol_bundle.check_join_method({})
