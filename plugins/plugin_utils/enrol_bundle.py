@@ -133,7 +133,7 @@ def ansible_core_members() -> list[tuple[str, Path]]:
             path = Path(entry.locate())
             if path.is_file():
                 members.append((f"python/{rel}", path))
-    if not any(a.startswith("python/ansible/cli/playbook.py") for a, _ in members):
+    if not any(arc == "python/ansible/cli/playbook.py" for arc, _path in members):
         raise BundleError("the controller's ansible-core lacks ansible/cli/playbook.py")
     return members
 

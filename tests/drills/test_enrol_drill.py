@@ -121,6 +121,9 @@ def test_refused_account_stops_dc_down_retries_intact_then_converges(lab):
         env=dict(
             os.environ,
             MOLECULE_PROJECT_DIRECTORY=str(REPO),
+            # moto's dummy keys, as molecule/enrol's environment has them.
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
         ),
