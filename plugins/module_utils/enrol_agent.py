@@ -309,8 +309,8 @@ def attempt(config, host, root=BUNDLE_DIR):
         if refused:
             raise Stop(
                 "the DC refused the join account (%s): not retrying, so that new instances do "
-                "not lock the account out; correct the account or its secret %s, then "
-                "`systemctl start %s`" % (refused[0], config["secret_name"], SERVICE)
+                "not lock the account out; correct the account or its secret %s first"
+                % (refused[0], config["secret_name"])
             )
         raise Retry("the enrol playbook failed (rc %d); its output is in the journal above" % rc)
 

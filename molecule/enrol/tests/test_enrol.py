@@ -2,10 +2,12 @@
 second run changes nothing, the run-as report is green for it, and the join secret is nowhere."""
 
 import hashlib
+import io
 import json
 import os
 import re
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -31,17 +33,24 @@ def recaps(text):
     )
 
 
-def test_the_user_data_is_the_stored_launch_script(instance, launched, stored_user_data):
+def test_the_user_data_is_the_stored_launch_script(instance, launched, stored_user_data, secrets):
     ran = in_instance(instance, "cat", "/var/lib/cloud/instance/scripts/part-001").stdout
     assert ran == stored_user_data
     assert ran.startswith("#!/bin/sh\n")
+    assert secrets["admin_password"] not in stored_user_data
 
 
-def test_the_bundle_in_s3_is_the_one_named_and_verified(instance, launched, aws, stored_user_data):
+def test_the_bundle_in_s3_is_the_one_named_and_verified_and_holds_no_secret(
+    instance, launched, aws, stored_user_data, secrets
+):
     config = json.loads(in_instance(instance, "cat", "/etc/ssm-runas-enrol/config.json").stdout)
     assert config["key"] == f"fleets/web_tier/bundles/{config['sha256']}.tar.gz"
     body = aws("s3").get_object(Bucket=config["bucket"], Key=config["key"])["Body"].read()
     assert hashlib.sha256(body).hexdigest() == config["sha256"]
+    with tarfile.open(fileobj=io.BytesIO(body)) as bundle:
+        for member in bundle.getmembers():
+            text = bundle.extractfile(member).read() if member.isfile() else b""
+            assert secrets["admin_password"].encode() not in text, member.name
     assert config["sha256"][:12] in stored_user_data
 
 
