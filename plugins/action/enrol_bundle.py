@@ -29,6 +29,7 @@ ARGS = {
     "dest": {"type": "path", "required": True},
     "secret_given": {"type": "bool", "default": False},
     "secret_label": {"type": "str", "default": "the join password"},
+    "validate_only": {"type": "bool", "default": False},
     "var_prefix": {"type": "str", "default": ""},
 }
 
@@ -77,6 +78,9 @@ class ActionModule(ActionBase):
         try:
             linux_vars = enrol_bundle.pick_vars(available, names, settings["linux_vars"])
             enrol_bundle.check_join_method(linux_vars)
+            if args["validate_only"]:
+                result["shipped_vars"] = sorted(linux_vars)
+                return result
             data = enrol_bundle.build(COLLECTION_ROOT, linux_vars)
         except (enrol_bundle.BundleError, OSError) as exc:
             raise AnsibleActionFail(f"{prefix}linux_vars: {exc}") from None

@@ -127,6 +127,12 @@ options:
     description: How messages name the caller's join password variable.
     type: str
     default: the join password
+  validate_only:
+    description:
+      - Check the settings and what would ship (the same errors as a build), and build nothing.
+        Returns RV(settings), RV(policy_name) and RV(shipped_vars).
+    type: bool
+    default: false
   var_prefix:
     description: Put before option names in error messages, so a role names its own variables.
     type: str
@@ -197,7 +203,7 @@ size:
   type: int
 shipped_vars:
   description: Names of the variables the bundle carries.
-  returned: when O(enrol.state=present)
+  returned: when O(enrol.state=present), with O(validate_only) too
   type: list
   elements: str
 user_data:
