@@ -13,8 +13,9 @@ short_description: A secret handed to ansible-playbook in memory by the process 
 description:
   - Returns the JSON value written to the in-memory file (a memfd) whose descriptor number is in
     the environment variable E(SSM_RUNAS_SECRET_FD). The enroller an instance runs at launch
-    (the launch script of the P(federated.ssm_runas.aws_federation#role) role's C(aws_federation_enrol)) starts C(ansible-playbook) this way, so the join
-    secret is never in an argument, an environment value, a file on disk or the bundle.
+    starts C(ansible-playbook) this way (see C(aws_federation_enrol) of the
+    P(federated.ssm_runas.aws_federation#role) role), so the join secret is never in an
+    argument, an environment value, a file on disk or the bundle.
   - Reads the descriptor at offset 0 each time, so every process of the run can read it.
   - Fails, naming the variable, when E(SSM_RUNAS_SECRET_FD) is unset or not an open descriptor.
 options: {}
