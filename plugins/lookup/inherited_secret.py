@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: inherited_secret
 author: federated.ssm_runas maintainers
-version_added: 0.1.0
+version_added: 0.2.0
 short_description: A secret handed to ansible-playbook in memory by the process that started it
 description:
   - Returns the JSON value written to the in-memory file (a memfd) whose descriptor number is in

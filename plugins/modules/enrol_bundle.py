@@ -12,16 +12,18 @@ DOCUMENTATION = r"""
 ---
 module: enrol_bundle
 short_description: Build what a new instance needs to enrol itself at launch
-version_added: 0.1.0
+version_added: 0.2.0
+author:
+  - federated.ssm_runas maintainers (@federated)
 description:
   - Builds, on the controller, the enrolment bundle of this collection's Linux side
-    (playbook P(federated.ssm_runas.enrol#playbook)) and the launch script an instance runs
+    (the C(federated.ssm_runas.enrol) playbook) and the launch script an instance runs
     as EC2 user data or as an SSM document's command. Connects nowhere.
   - The bundle is a gzip'd tar holding this collection (meta, plugins, roles, playbooks), the
     controller's own ansible-core package, and an inventory of the instance itself with the
     data model C(ssm_runas) and the Linux roles' variables the task sees (templated here),
-    plus O(linux_vars). Variables whose names speak of passwords, secrets, tokens or keys are
-    never shipped. The same inputs give the same bytes, so its SHA-256 names it (O(prefix)
+    plus O(enrol.linux_vars). Variables whose names speak of passwords, secrets, tokens or keys are
+    never shipped. The same inputs give the same bytes, so its SHA-256 names it (O(enrol.prefix)
     + C(<sha256>.tar.gz)) and an unchanged environment uploads nothing.
   - With O(enrol.state=absent) only RV(settings) and RV(policy_name) are returned.
   - The bundle is kept under O(dest) as C(<sha256>.tar.gz), in check mode too (it is the
@@ -32,7 +34,7 @@ description:
     C(python3-cryptography), C(python3-packaging), C(python3-resolvelib)) from the instance's
     own repositories, reads the bundle and checks its SHA-256, reads the join secret with the
     instance's own role, and runs the enrol playbook on the instance. It retries failures that
-    may pass with backoff for O(retry_seconds) and writes the outcome to
+    may pass with backoff for O(enrol.retry_seconds) and writes the outcome to
     C(/var/lib/ssm-runas-enrol/enrolled.json).
 options:
   enrol:
@@ -190,13 +192,13 @@ sha256:
   returned: when O(enrol.state=present)
   type: str
 key:
-  description: The bundle's S3 key, O(prefix) + C(<sha256>.tar.gz).
+  description: The bundle's S3 key, O(enrol.prefix) + C(<sha256>.tar.gz).
   returned: when O(enrol.state=present)
   type: str
 bundle_file:
-  description: The bundle on the controller.
+  description: The bundle on the controller (a path).
   returned: when O(enrol.state=present)
-  type: path
+  type: str
 size:
   description: The bundle's size in bytes.
   returned: when O(enrol.state=present)
