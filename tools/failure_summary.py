@@ -20,7 +20,9 @@ BOX = re.compile(r"^\s*[│┌└]\s?")
 ANSIBLE_FAILED = re.compile(r"^(fatal|failed): \[(?P<host>[^\]]+)\].*?=> (?P<json>\{.*)$")
 PLAIN = re.compile(
     r"^(FAILED |ERROR |E   |\[ERROR\]: |.*AssertionError|.*Traceback|ERROR!"
-    r"|.*Molecule executed.*failed)"
+    r"|.*Molecule executed.*failed"
+    # make lint: ruff's rule and location lines, yamllint's file and problem lines.
+    r"|[A-Z]{1,4}\d{3,4} \S|\s*--> \S+:\d+:\d+|\./\S+\.ya?ml$|\s+\d+:\d+\s+error\s)"
 )
 TAIL = 15
 WIDTH = 400

@@ -94,3 +94,37 @@ def test_failures_inside_molecules_boxes_are_found():
     text = "\n".join(failure_summary.summarize(log))
     assert "E           json.decoder.JSONDecodeError: Extra data" in text
     assert "FAILED tests/test_join.py::test_preflight[i1]" in text
+
+
+def test_lint_failures_name_the_file_line_and_rule(tmp_path):
+    """What ruff and yamllint print for a real bad file (make lint's own tools)."""
+    (tmp_path / "bad.py").write_text("import os\nx = '" + "a" * 120 + "'\n")
+    (tmp_path / "bad.yml").write_text("---\nkey: " + "b" * 130 + "\n")
+    bin_dir = Path(sys.executable).parent
+    ruff = subprocess.run(
+        [
+            str(bin_dir / "ruff"),
+            "check",
+            "--no-cache",
+            "--config",
+            str(REPO / "pyproject.toml"),
+            "bad.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    yamllint = subprocess.run(
+        [str(bin_dir / "yamllint"), "-c", str(REPO / ".yamllint"), "-s", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ruff.returncode != 0 and yamllint.returncode != 0
+    lines = failure_summary.summarize(ruff.stdout + yamllint.stdout)
+    text = "\n".join(lines)
+    assert "--> bad.py:2:101" in text, text
+    assert any(line.startswith("E501 ") for line in lines), text
+    assert "./bad.yml" in text and "line too long" in text, text
