@@ -181,6 +181,7 @@ def test_check_apply_check_apply_then_removal_the_same_way(moto_endpoint, tmp_pa
     ("enrol", "words"),
     [
         ({"bucket": "Ops_Bundles"}, "aws_federation_enrol.bucket 'Ops_Bundles'"),
+        ({"bucket": None}, "aws_federation_enrol.bucket '': an S3 bucket name"),
         ({"secret_name": "ssm/join"}, "start with 'aws' or 'ssm'"),
         ({"launch_template_data": {"user_data": "x"}}, "launch_template_data: user_data"),
         ({"linux_vars": {"ad_join_password": "x"}}, "a secret never goes into the bundle"),
