@@ -30,6 +30,15 @@ ARGS = {
     "secret_given": {"type": "bool", "default": False},
     "secret_label": {"type": "str", "default": "the join password"},
     "validate_only": {"type": "bool", "default": False},
+    "linux_side": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "roles": {"type": "list", "elements": "str", "required": True},
+            "secret_var": {"type": "str", "required": True, "no_log": False},
+            "join_method_var": {"type": "str", "required": True},
+        },
+    },
     "var_prefix": {"type": "str", "default": ""},
 }
 
@@ -69,19 +78,24 @@ class ActionModule(ActionBase):
         result.update(changed=False, settings=settings, policy_name=enrol_plan.POLICY_NAME)
         if settings["state"] == "absent":
             return result
-        names = enrol_bundle.linux_var_names(COLLECTION_ROOT)
+        side = enrol_bundle.LinuxSide(
+            roles=tuple(args["linux_side"]["roles"]),
+            secret_var=args["linux_side"]["secret_var"],
+            join_method_var=args["linux_side"]["join_method_var"],
+        )
+        names = enrol_bundle.linux_var_names(COLLECTION_ROOT, side)
         available = {
             name: self._templar.template(task_vars[name])
             for name in [enrol_bundle.MODEL_VAR, *names]
             if name in (task_vars or {})
         }
         try:
-            linux_vars = enrol_bundle.pick_vars(available, names, settings["linux_vars"])
-            enrol_bundle.check_join_method(linux_vars)
+            linux_vars = enrol_bundle.pick_vars(available, names, side, settings["linux_vars"])
+            enrol_bundle.check_join_method(linux_vars, side)
             if args["validate_only"]:
                 result["shipped_vars"] = sorted(linux_vars)
                 return result
-            data = enrol_bundle.build(COLLECTION_ROOT, linux_vars)
+            data = enrol_bundle.build(COLLECTION_ROOT, linux_vars, side)
         except (enrol_bundle.BundleError, OSError) as exc:
             raise AnsibleActionFail(f"{prefix}linux_vars: {exc}") from None
         sha = enrol_bundle.sha256(data)

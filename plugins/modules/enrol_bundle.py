@@ -129,6 +129,24 @@ options:
     description: How messages name the caller's join password variable.
     type: str
     default: the join password
+  linux_side:
+    description: The Linux side the bundle carries, as the caller names it.
+    type: dict
+    required: true
+    suboptions:
+      roles:
+        description: Roles whose argument specs name the variables that may ship.
+        type: list
+        elements: str
+        required: true
+      secret_var:
+        description: Variable the join password fills on the instance (never shipped).
+        type: str
+        required: true
+      join_method_var:
+        description: Variable of the join method, which must be V(password) when shipped.
+        type: str
+        required: true
   validate_only:
     description:
       - Check the settings and what would ship (the same errors as a build), and build nothing.
@@ -172,6 +190,10 @@ EXAMPLES = r"""
       secret_name: corp/ssm-runas/join
       instance_role: SSMRunAsEnrol
     secret_given: true
+    linux_side:
+      roles: [runas_accounts, ad_sudoers, ad_join]
+      secret_var: ad_join_password
+      join_method_var: ad_join_join_method
     region: eu-west-1
     account_id: "210987654321"
     dest: "{{ lookup('federated.ssm_runas.output_dir', 'enrol') }}"

@@ -23,6 +23,7 @@ import io
 import json
 import re
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -30,11 +31,7 @@ import yaml
 COLLECTION_DIRS = ("meta", "plugins", "playbooks", "roles")
 COLLECTION_FILES = ("galaxy.yml", "MANIFEST.json", "FILES.json", "LICENSE")
 ARC_COLLECTION = "collections/ansible_collections/federated/ssm_runas"
-# The Linux side's roles: their argument specs name the variables a bundle may carry.
-LINUX_ROLES = ("runas_accounts", "ad_sudoers", "ad_join")
 MODEL_VAR = "ssm_runas"
-JOIN_METHOD_VAR = "ad_join_join_method"
-SECRET_VAR = "ad_join_password"  # noqa: S105 - the name of the one secret, filled in memory
 # Never shipped, whatever the role: the bundle is readable by whoever may read the bucket.
 _SECRET_NAME = re.compile(r"(password|secret|token|_key$)", re.IGNORECASE)
 INSTANCE_PYTHON = "/usr/bin/python3"
@@ -45,10 +42,21 @@ class BundleError(ValueError):
     pass
 
 
-def linux_var_names(collection_root: Path) -> list[str]:
+@dataclass(frozen=True)
+class LinuxSide:
+    """What the caller says of the Linux side: its roles (whose argument specs name the
+    variables a bundle may carry), the variable of the join password (filled in memory on the
+    instance, never shipped) and the variable of the join method."""
+
+    roles: tuple
+    secret_var: str
+    join_method_var: str
+
+
+def linux_var_names(collection_root: Path, side: LinuxSide) -> list[str]:
     """The public variables of the Linux side's roles, from their argument specs."""
     names = set()
-    for role in LINUX_ROLES:
+    for role in side.roles:
         spec_file = collection_root / "roles" / role / "meta" / "argument_specs.yml"
         specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
         for entry in specs.values():
@@ -56,15 +64,17 @@ def linux_var_names(collection_root: Path) -> list[str]:
     return sorted(names)
 
 
-def shippable(name: str) -> bool:
-    return name != SECRET_VAR and not _SECRET_NAME.search(name)
+def shippable(name: str, side: LinuxSide) -> bool:
+    return name != side.secret_var and not _SECRET_NAME.search(name)
 
 
-def pick_vars(available: dict, names: list[str], extra: dict | None = None) -> dict:
+def pick_vars(
+    available: dict, names: list[str], side: LinuxSide, extra: dict | None = None
+) -> dict:
     """The model and the Linux role variables the caller has, plus extra; secrets refused."""
-    chosen = {n: available[n] for n in [MODEL_VAR, *names] if n in available and shippable(n)}
+    chosen = {n: available[n] for n in [MODEL_VAR, *names] if n in available and shippable(n, side)}
     for name, value in (extra or {}).items():
-        if not shippable(name):
+        if not shippable(name, side):
             raise BundleError(
                 f"{name}: a secret never goes into the bundle (whoever reads the bucket could "
                 "read it); the join password reaches the instance from the secret store"
@@ -73,18 +83,18 @@ def pick_vars(available: dict, names: list[str], extra: dict | None = None) -> d
     return chosen
 
 
-def check_join_method(linux_vars: dict) -> None:
+def check_join_method(linux_vars: dict, side: LinuxSide) -> None:
     """An instance brings only the join password from the secret store: no keytab file, and a
     one-time password would be a secret in the bundle."""
-    method = linux_vars.get(JOIN_METHOD_VAR, "password")
+    method = linux_vars.get(side.join_method_var, "password")
     if method != "password":
         raise BundleError(
-            f"{JOIN_METHOD_VAR} is {method!r}: an instance that enrols itself joins with the "
-            "password from the secret store only; ship ad_join_join_method: password"
+            f"{side.join_method_var} is {method!r}: an instance that enrols itself joins with "
+            f"the password from the secret store only; ship {side.join_method_var}: password"
         )
 
 
-def inventory(linux_vars: dict, python: str = INSTANCE_PYTHON) -> dict:
+def inventory(linux_vars: dict, side: LinuxSide, python: str = INSTANCE_PYTHON) -> dict:
     host = {
         "ansible_connection": "local",
         "ansible_python_interpreter": python,
@@ -93,7 +103,7 @@ def inventory(linux_vars: dict, python: str = INSTANCE_PYTHON) -> dict:
         "ansible_become": False,
     }
     group_vars = dict(sorted(linux_vars.items()))
-    group_vars[SECRET_VAR] = "{{ lookup('federated.ssm_runas.inherited_secret') }}"
+    group_vars[side.secret_var] = "{{ lookup('federated.ssm_runas.inherited_secret') }}"
     return {
         "all": {"children": {"ssm_instances": {"hosts": {"localhost": host}, "vars": group_vars}}}
     }
@@ -148,14 +158,16 @@ def _add(tar: tarfile.TarFile, arcname: str, data: bytes, mode: int = 0o644) -> 
     tar.addfile(info, io.BytesIO(data))
 
 
-def build(collection_root: Path, linux_vars: dict, python: str = INSTANCE_PYTHON) -> bytes:
+def build(
+    collection_root: Path, linux_vars: dict, side: LinuxSide, python: str = INSTANCE_PYTHON
+) -> bytes:
     """The bundle's bytes; the same inputs always give the same bytes."""
     files: dict[str, bytes] = {}
     for arcname, path in collection_members(collection_root) + ansible_core_members():
         files[arcname] = path.read_bytes()
     files["enrol/inventory.yml"] = (
         "# Built by federated.ssm_runas.enrol_bundle; this instance only.\n"
-        + json.dumps(inventory(linux_vars, python), indent=2, sort_keys=True)
+        + json.dumps(inventory(linux_vars, side, python), indent=2, sort_keys=True)
         + "\n"
     ).encode()
     files["enrol/ansible.cfg"] = ANSIBLE_CFG.format(python=python).encode()

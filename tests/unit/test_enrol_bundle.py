@@ -19,6 +19,12 @@ from ansible_collections.federated.ssm_runas.plugins.plugin_utils.enrol_bundle i
 )
 
 REPO = Path(__file__).resolve().parents[2]
+# The Linux side as the aws_federation role names it (roles/aws_federation/vars/main.yml).
+SIDE = enrol_bundle.LinuxSide(
+    roles=("runas_accounts", "ad_sudoers", "ad_join"),
+    secret_var="ad_join_password",  # noqa: S106 - a variable's name
+    join_method_var="ad_join_join_method",
+)
 LOOKUP = "{{ lookup('federated.ssm_runas.inherited_secret') }}"
 VARS = {
     "ssm_runas": {"realm": "corp.example", "groups": [{"name": "Ops"}]},
@@ -29,7 +35,7 @@ VARS = {
 
 @pytest.fixture(scope="module")
 def built():
-    return enrol_bundle.build(REPO, VARS)
+    return enrol_bundle.build(REPO, VARS, SIDE)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +45,7 @@ def members(built):
 
 
 def test_the_same_inputs_give_the_same_bytes(built):
-    assert enrol_bundle.build(REPO, dict(reversed(list(VARS.items())))) == built
+    assert enrol_bundle.build(REPO, dict(reversed(list(VARS.items()))), SIDE) == built
     assert gzip.decompress(built)  # a whole gzip stream
     assert built[4:8] == b"\0\0\0\0"  # gzip header time
 
@@ -53,7 +59,8 @@ def test_the_same_inputs_give_the_same_bytes(built):
     ],
 )
 def test_a_changed_variable_changes_the_sha(built, changed):
-    assert enrol_bundle.sha256(enrol_bundle.build(REPO, changed)) != enrol_bundle.sha256(built)
+    rebuilt = enrol_bundle.build(REPO, changed, SIDE)
+    assert enrol_bundle.sha256(rebuilt) != enrol_bundle.sha256(built)
 
 
 def test_members_are_the_collection_ansible_core_and_the_enrol_files(members):
@@ -173,7 +180,7 @@ def test_a_fake_collection_sheds_its_caches(tmp_path):
 
 
 def test_linux_var_names_come_from_the_linux_roles_argument_specs():
-    names = enrol_bundle.linux_var_names(REPO)
+    names = enrol_bundle.linux_var_names(REPO, SIDE)
     assert names == sorted(names)
     assert "ad_join_domain" in names
     assert "ssm_runas" in names
@@ -184,10 +191,10 @@ def test_linux_var_names_come_from_the_linux_roles_argument_specs():
 
 
 def test_the_real_secret_variables_are_known_and_never_shipped():
-    names = enrol_bundle.linux_var_names(REPO)
+    names = enrol_bundle.linux_var_names(REPO, SIDE)
     assert {"ad_join_password", "ad_join_one_time_password"} <= set(names)
     available = {n: f"value of {n}" for n in names}
-    shipped = pick_vars(available, names)
+    shipped = pick_vars(available, names, SIDE)
     assert "ad_join_password" not in shipped
     assert "ad_join_one_time_password" not in shipped
     assert "ad_join_domain" in shipped
@@ -208,7 +215,7 @@ KNOWN = [
 
 def test_pick_vars_ships_the_model_and_known_non_secret_variables_only():
     available = {n: n for n in [*KNOWN, "ssm_runas", "aws_federation_region", "unrelated"]}
-    assert pick_vars(available, KNOWN) == {
+    assert pick_vars(available, KNOWN, SIDE) == {
         "ssm_runas": "ssm_runas",
         "ad_join_domain": "ad_join_domain",
         "ad_join_keytab": "ad_join_keytab",
@@ -217,12 +224,12 @@ def test_pick_vars_ships_the_model_and_known_non_secret_variables_only():
 
 
 def test_pick_vars_ships_only_what_the_caller_has():
-    assert pick_vars({"ad_join_domain": "x"}, KNOWN) == {"ad_join_domain": "x"}
-    assert pick_vars({}, KNOWN) == {}
+    assert pick_vars({"ad_join_domain": "x"}, KNOWN, SIDE) == {"ad_join_domain": "x"}
+    assert pick_vars({}, KNOWN, SIDE) == {}
 
 
 def test_extra_linux_vars_are_added_and_win():
-    chosen = pick_vars({"ad_join_domain": "a"}, KNOWN, {"ad_join_domain": "b", "custom_x": 1})
+    chosen = pick_vars({"ad_join_domain": "a"}, KNOWN, SIDE, {"ad_join_domain": "b", "custom_x": 1})
     assert chosen == {"ad_join_domain": "b", "custom_x": 1}
 
 
@@ -232,7 +239,7 @@ def test_extra_linux_vars_are_added_and_win():
 )
 def test_an_extra_secret_is_refused_naming_it(name):
     with pytest.raises(BundleError, match=f"^{name}: a secret never goes into the bundle"):
-        pick_vars({}, KNOWN, {"ad_join_domain": "a", name: "hunter2"})
+        pick_vars({}, KNOWN, SIDE, {"ad_join_domain": "a", name: "hunter2"})
 
 
 @pytest.mark.parametrize(
@@ -248,7 +255,7 @@ def test_an_extra_secret_is_refused_naming_it(name):
     ],
 )
 def test_shippable_judges_by_the_name_alone(name, ships):
-    assert enrol_bundle.shippable(name) is ships
+    assert enrol_bundle.shippable(name, SIDE) is ships
 
 
 # The bundle runs
@@ -321,6 +328,6 @@ def test_the_enrol_playbook_parses_from_the_bundle_alone(unpacked, tmp_path):
 @pytest.mark.parametrize("method", ["keytab", "otp"])
 def test_a_join_method_other_than_password_is_refused_naming_it(method):
     with pytest.raises(enrol_bundle.BundleError, match=f"ad_join_join_method is '{method}'"):
-        enrol_bundle.check_join_method({"ad_join_join_method": method})
-    enrol_bundle.check_join_method({"ad_join_join_method": "password"})
-    enrol_bundle.check_join_method({})
+        enrol_bundle.check_join_method({"ad_join_join_method": method}, SIDE)
+    enrol_bundle.check_join_method({"ad_join_join_method": "password"}, SIDE)
+    enrol_bundle.check_join_method({}, SIDE)
